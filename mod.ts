@@ -1,0 +1,102 @@
+/**
+ * nettrace dials TCP connections the way Go's `net.Dialer` does — trace hooks
+ * carried on a context, singleflight-coalesced DNS and RFC 8305 Happy
+ * Eyeballs — on Deno, Bun and Node.
+ *
+ * This entry point is the runtime-neutral core: it is written against a
+ * {@linkcode Resolver}, a {@linkcode Dialer} and a {@linkcode Clock}. For a
+ * ready `dial()` import the adapter of your runtime:
+ * `@nettrace/nettrace/deno`, `@nettrace/nettrace/bun` or
+ * `@nettrace/nettrace/node`.
+ *
+ * @example Seeing why a dial was slow
+ * ```ts ignore
+ * import { dial } from "@nettrace/nettrace/deno";
+ *
+ * const conn = await dial("example.com:443", {
+ *   trace: {
+ *     dnsDone: ({ addrs, coalesced }) => console.log("dns", addrs, coalesced),
+ *     connectStart: ({ addr }) => console.log("trying", addr),
+ *     connectDone: ({ addr, error }) => console.log(addr, error?.message ?? "ok"),
+ *   },
+ * });
+ * conn.close();
+ * ```
+ *
+ * @module
+ */
+
+export {
+  type Clock,
+  type Conn,
+  type ConnectOptions,
+  type Dialer,
+  type Endpoint,
+  type Family,
+  type IPAddr,
+  type LookupOptions,
+  type NetAddr,
+  type Network,
+  type Resolver,
+  systemClock,
+} from "./src/types.ts";
+export {
+  formatEndpoint,
+  joinHostPort,
+  parseIP,
+  parsePort,
+  splitHostPort,
+} from "./src/address.ts";
+export {
+  background,
+  type Context,
+  type ContextKey,
+  type ContextStorage,
+  createContextKey,
+  currentContext,
+  runWithContext,
+  setContextStorage,
+  withSignal,
+  withValue,
+} from "./src/context.ts";
+export {
+  type AttemptCause,
+  type ConnectDoneInfo,
+  type ConnectStartInfo,
+  contextTrace,
+  type DNSDoneInfo,
+  type DNSStartInfo,
+  type HookErrorHandler,
+  type HookName,
+  LookupIPAltResolverKey,
+  setHookErrorHandler,
+  type Trace,
+  TraceKey,
+  withTrace,
+} from "./src/trace.ts";
+export {
+  Singleflight,
+  type SingleflightDoOptions,
+  type SingleflightResult,
+} from "./src/singleflight.ts";
+export {
+  DEFAULT_ATTEMPT_DELAY,
+  DEFAULT_RESOLUTION_DELAY,
+  HappyEyeballs,
+  type HappyEyeballsAction,
+  type HappyEyeballsEvent,
+  type HappyEyeballsOptions,
+  type HappyEyeballsState,
+  MAX_ATTEMPT_DELAY,
+  MIN_ATTEMPT_DELAY,
+} from "./src/happy_eyeballs.ts";
+export { type CoreDialOptions, dial, type DialOptions } from "./src/dial.ts";
+export {
+  AddrError,
+  DialError,
+  DNSError,
+  type DNSErrorOptions,
+  OpError,
+  type OpErrorOptions,
+  SyscallError,
+} from "./src/errors.ts";

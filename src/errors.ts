@@ -1,0 +1,284 @@
+/**
+ * Error types, with Go's `net` package texts so users can grep for them.
+ *
+ * @module
+ */
+
+/**
+ * An address that cannot be parsed or used, like Go's `net.AddrError`.
+ *
+ * The message is Go's: `address example.com: missing port in address`.
+ *
+ * @example Catching a malformed address
+ * ```ts
+ * import { AddrError, splitHostPort } from "@nettrace/nettrace";
+ *
+ * try {
+ *   splitHostPort("example.com");
+ * } catch (err) {
+ *   if (err instanceof AddrError) console.log(err.addr, err.reason);
+ * }
+ * ```
+ */
+export class AddrError extends Error {
+  /** The address as given. */
+  readonly addr: string;
+  /** What is wrong with it, Go's text (`"missing port in address"`). */
+  readonly reason: string;
+
+  /**
+   * Creates an address error.
+   *
+   * @param reason What is wrong, Go's text.
+   * @param addr The address as given.
+   */
+  constructor(reason: string, addr: string) {
+    super(addr === "" ? reason : `address ${addr}: ${reason}`);
+    this.name = "AddrError";
+    this.addr = addr;
+    this.reason = reason;
+  }
+}
+
+/** Options for {@linkcode DNSError}. */
+export interface DNSErrorOptions {
+  /**
+   * The name server asked, as `host:port`, if known.
+   * @default {undefined}
+   */
+  server?: string;
+  /**
+   * The name does not exist (NXDOMAIN or no address at all).
+   * @default {false}
+   */
+  isNotFound?: boolean;
+  /**
+   * The lookup timed out.
+   * @default {false}
+   */
+  isTimeout?: boolean;
+  /**
+   * The failure may go away if tried again (SERVFAIL, a timeout).
+   * @default {false}
+   */
+  isTemporary?: boolean;
+  /**
+   * The underlying error.
+   * @default {undefined}
+   */
+  cause?: unknown;
+}
+
+/**
+ * A failed lookup, like Go's `net.DNSError`.
+ *
+ * The message is Go's: `lookup nosuch.test: no such host`, or
+ * `lookup nosuch.test on 127.0.0.1:53: no such host` when the server is known.
+ *
+ * @example Telling NXDOMAIN from other failures
+ * ```ts
+ * import { DNSError } from "@nettrace/nettrace";
+ *
+ * const err = new DNSError("no such host", "nosuch.test", { isNotFound: true });
+ * console.log(err.message); // "lookup nosuch.test: no such host"
+ * console.log(err.isNotFound); // true
+ * ```
+ */
+export class DNSError extends Error {
+  /** The host name looked up. */
+  readonly host: string;
+  /** What went wrong, Go's text (`"no such host"`). */
+  readonly reason: string;
+  /** The name server asked, if known. */
+  readonly server: string | undefined;
+  /** The name does not exist. */
+  readonly isNotFound: boolean;
+  /** The lookup timed out. */
+  readonly isTimeout: boolean;
+  /** The failure may go away if tried again. */
+  readonly isTemporary: boolean;
+
+  /**
+   * Creates a lookup error.
+   *
+   * @param reason What went wrong, Go's text.
+   * @param host The host name looked up.
+   * @param options The server and the flags.
+   */
+  constructor(reason: string, host: string, options: DNSErrorOptions = {}) {
+    super(
+      `lookup ${host}${
+        options.server === undefined ? "" : ` on ${options.server}`
+      }: ${reason}`,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
+    this.name = "DNSError";
+    this.host = host;
+    this.reason = reason;
+    this.server = options.server;
+    this.isNotFound = options.isNotFound ?? false;
+    this.isTimeout = options.isTimeout ?? false;
+    this.isTemporary = options.isTemporary ?? this.isTimeout;
+  }
+}
+
+/**
+ * A failed system call, with the OS error code and Go's text for it:
+ * `connect: connection refused`. Runtime adapters turn their native errors
+ * into this.
+ *
+ * @example Wrapping a native error
+ * ```ts
+ * import { SyscallError } from "@nettrace/nettrace";
+ *
+ * const err = new SyscallError("connect", "ECONNREFUSED");
+ * console.log(err.message); // "connect: connection refused"
+ * ```
+ */
+export class SyscallError extends Error {
+  /** The call that failed (`"connect"`). */
+  readonly syscall: string;
+  /** The errno name (`"ECONNREFUSED"`), or `"UNKNOWN"`. */
+  readonly code: string;
+
+  /**
+   * Creates a system call error.
+   *
+   * @param syscall The call that failed.
+   * @param code The errno name; its text follows Go's (Linux `strerror`).
+   * @param options The native error, as `cause`.
+   */
+  constructor(syscall: string, code: string, options?: { cause?: unknown }) {
+    super(`${syscall}: ${errnoText(code, options?.cause)}`, options);
+    this.name = "SyscallError";
+    this.syscall = syscall;
+    this.code = code;
+  }
+}
+
+const ERRNO_TEXT: Record<string, string> = {
+  ECONNREFUSED: "connection refused",
+  ECONNRESET: "connection reset by peer",
+  ECONNABORTED: "software caused connection abort",
+  ETIMEDOUT: "connection timed out",
+  ENETUNREACH: "network is unreachable",
+  EHOSTUNREACH: "no route to host",
+  ENETDOWN: "network is down",
+  EHOSTDOWN: "host is down",
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EADDRNOTAVAIL: "cannot assign requested address",
+  EADDRINUSE: "address already in use",
+  EAFNOSUPPORT: "address family not supported by protocol",
+  EINVAL: "invalid argument",
+  EMFILE: "too many open files",
+  ENOBUFS: "no buffer space available",
+  EPIPE: "broken pipe",
+};
+
+function errnoText(code: string, cause: unknown): string {
+  const text = ERRNO_TEXT[code];
+  if (text !== undefined) return text;
+  if (cause instanceof Error && cause.message !== "") return cause.message;
+  return code.toLowerCase();
+}
+
+/** Options for {@linkcode OpError}. */
+export interface OpErrorOptions {
+  /**
+   * The operation (`"dial"`).
+   * @default {"dial"}
+   */
+  op?: string;
+  /**
+   * The address, `joinHostPort` form; absent for a failed lookup.
+   * @default {undefined}
+   */
+  addr?: string;
+}
+
+/**
+ * One failed operation, like Go's `net.OpError`:
+ * `dial tcp [::1]:1: connect: connection refused`, or for a lookup
+ * `dial tcp: lookup nosuch.test: no such host`. The underlying error is
+ * `cause`.
+ *
+ * @example Reading an attempt's error
+ * ```ts
+ * import { OpError, SyscallError } from "@nettrace/nettrace";
+ *
+ * const err = new OpError("tcp", new SyscallError("connect", "ECONNREFUSED"), {
+ *   addr: "[::1]:1",
+ * });
+ * console.log(err.message); // "dial tcp [::1]:1: connect: connection refused"
+ * ```
+ */
+export class OpError extends Error {
+  /** The operation (`"dial"`). */
+  readonly op: string;
+  /** The network as the user gave it. */
+  readonly net: string;
+  /** The address, if there was one. */
+  readonly addr: string | undefined;
+  declare readonly cause: Error;
+
+  /**
+   * Creates an operation error.
+   *
+   * @param net The network as the user gave it.
+   * @param cause The underlying error.
+   * @param options The operation and address.
+   */
+  constructor(net: string, cause: Error, options: OpErrorOptions = {}) {
+    const op = options.op ?? "dial";
+    super(
+      `${op} ${net}${
+        options.addr === undefined ? "" : ` ${options.addr}`
+      }: ${cause.message}`,
+      { cause },
+    );
+    this.name = "OpError";
+    this.op = op;
+    this.net = net;
+    this.addr = options.addr;
+  }
+}
+
+/**
+ * A dial that failed: every attempt failed, or the lookup did.
+ *
+ * `errors` holds one {@linkcode OpError} per attempt, in the order the
+ * attempts started (or the lookup's errors when no attempt was made); the
+ * message is the first of them, as Go reports it.
+ *
+ * @example Listing every attempt's error
+ * ```ts
+ * import { DialError } from "@nettrace/nettrace";
+ *
+ * function explain(err: unknown): string[] {
+ *   return err instanceof DialError ? err.errors.map((e) => e.message) : [];
+ * }
+ * ```
+ */
+export class DialError extends AggregateError {
+  /** The errors, first error first. */
+  declare readonly errors: Error[];
+
+  /**
+   * Creates a dial error.
+   *
+   * @param errors The errors, first first; at least one.
+   * @param message Defaults to the first error's message.
+   */
+  constructor(errors: Error[], message?: string) {
+    super(errors, message ?? errors[0]?.message ?? "dial failed");
+    this.name = "DialError";
+  }
+}
+
+/**
+ * The text Go uses for a cancelled operation.
+ *
+ * @internal
+ */
+export const CANCELED = "operation was canceled";

@@ -1,0 +1,448 @@
+/**
+ * The RFC 8305 (Happy Eyeballs v2) scheduler as a pure state machine: no
+ * timers, no I/O. Its inputs are DNS answers and attempt outcomes stamped
+ * with the time; its outputs are what to do next. {@linkcode dial} drives it
+ * with a resolver, a dialer and a clock; tests and simulations can drive it
+ * directly.
+ *
+ * @module
+ */
+
+import type { AttemptCause } from "./trace.ts";
+import type { Endpoint, Family, IPAddr } from "./types.ts";
+
+/** RFC 8305 §5: never start attempts closer together than this. */
+export const MIN_ATTEMPT_DELAY = 10;
+/** RFC 8305 §5: the Connection Attempt Delay should not exceed this. */
+export const MAX_ATTEMPT_DELAY = 2000;
+/** RFC 8305 §5 recommended Connection Attempt Delay. */
+export const DEFAULT_ATTEMPT_DELAY = 250;
+/** RFC 8305 §3 recommended Resolution Delay. */
+export const DEFAULT_RESOLUTION_DELAY = 50;
+
+/** Options for {@linkcode HappyEyeballs}. */
+export interface HappyEyeballsOptions {
+  /**
+   * The port of every endpoint.
+   */
+  port: number;
+  /**
+   * The families whose answers to wait for: both for `"tcp"`, one for
+   * `"tcp4"`/`"tcp6"`.
+   * @default {[6, 4]}
+   */
+  families?: readonly Family[];
+  /**
+   * Connection Attempt Delay in ms, clamped to [10, 2000] (RFC 8305 §5).
+   * @default {250}
+   */
+  attemptDelay?: number;
+  /**
+   * Resolution Delay in ms (RFC 8305 §3): how long an answer of the other
+   * family waits for the preferred family's answer.
+   * @default {50}
+   */
+  resolutionDelay?: number;
+  /**
+   * How many addresses of the preferred family go before the first of the
+   * other (RFC 8305 §4 "First Address Family Count").
+   * @default {1}
+   */
+  firstAddressFamilyCount?: number;
+  /**
+   * The family tried first.
+   * @default {6}
+   */
+  preferredFamily?: Family;
+}
+
+/** An input to {@linkcode HappyEyeballs.step}. */
+export type HappyEyeballsEvent =
+  /** One family's answer (possibly empty). */
+  | { type: "answer"; family: Family; addrs: readonly IPAddr[] }
+  /** One family's lookup failed. */
+  | { type: "lookupFailed"; family: Family; error: Error }
+  /** Attempt `attempt` connected. */
+  | { type: "connected"; attempt: number }
+  /** Attempt `attempt` failed. */
+  | { type: "failed"; attempt: number; error: Error }
+  /** The time asked for by the last `wake` action has come. */
+  | { type: "timer" }
+  /** The dial was given up. */
+  | { type: "abort" };
+
+/** An output of {@linkcode HappyEyeballs.step}. */
+export type HappyEyeballsAction =
+  /** Start connecting to `endpoint`; attempts are numbered from 0. */
+  | {
+    type: "start";
+    attempt: number;
+    endpoint: Endpoint;
+    cause: AttemptCause;
+  }
+  /** Abort attempt `attempt`, which is still connecting. */
+  | { type: "cancel"; attempt: number }
+  /** Attempt `attempt` connected after the race ended: close it. */
+  | { type: "close"; attempt: number }
+  /**
+   * Call `step` with a `timer` event at time `at`, replacing any earlier
+   * wake-up; `at` undefined means no wake-up is needed any more.
+   */
+  | { type: "wake"; at: number | undefined }
+  /** Attempt `attempt` won: its connection is the dial's result. */
+  | { type: "won"; attempt: number }
+  /**
+   * Everything failed. `errors` are the attempts' errors in start order, or
+   * the lookup errors when no attempt was made (empty when every family
+   * answered with no address).
+   */
+  | { type: "failed"; errors: Error[] };
+
+/** Where the race is. */
+export type HappyEyeballsState = "running" | "won" | "failed" | "aborted";
+
+interface Candidate {
+  readonly endpoint: Endpoint;
+  tried: boolean;
+}
+
+const CONNECTING = 0;
+const DONE = 1;
+
+/**
+ * Interleaves two lists: `count` of the first, then one of each in turn
+ * (RFC 8305 §4); the rest of the longer list goes last.
+ */
+function interleave<T>(
+  first: readonly T[],
+  second: readonly T[],
+  count: number,
+): T[] {
+  const out: T[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < first.length && i < count) out.push(first[i++]!);
+  while (i < first.length || j < second.length) {
+    if (j < second.length) out.push(second[j++]!);
+    if (i < first.length) out.push(first[i++]!);
+  }
+  return out;
+}
+
+function clampAttemptDelay(ms: number): number {
+  return Math.min(MAX_ATTEMPT_DELAY, Math.max(MIN_ATTEMPT_DELAY, ms));
+}
+
+/**
+ * The RFC 8305 scheduler. Feed it events with the current time; it answers
+ * with actions. It never reads a clock and never does I/O.
+ *
+ * - AAAA and A answers arrive independently. An answer of the preferred
+ *   family starts attempts at once; an answer of the other family first
+ *   waits the Resolution Delay for the preferred one (§3), cut short when the
+ *   preferred family answers (even with nothing or an error).
+ * - Endpoints are interleaved by family (§4), and addresses arriving
+ *   mid-race are sorted into the untried ones.
+ * - Attempts start `attemptDelay` apart and earlier ones keep running; a
+ *   failure starts the next at once, but never less than 10 ms after the
+ *   previous start (§5).
+ * - The first connected attempt wins and every other is cancelled or closed.
+ *
+ * @example Driving the scheduler by hand
+ * ```ts
+ * import { HappyEyeballs } from "@nettrace/nettrace";
+ *
+ * const he = new HappyEyeballs({ port: 443 });
+ * he.step(0, { type: "answer", family: 4, addrs: [{ address: "192.0.2.1", family: 4 }] });
+ * // → [{ type: "wake", at: 50 }]: waiting the Resolution Delay for AAAA
+ * const actions = he.step(50, { type: "timer" });
+ * // → start attempt 0 to 192.0.2.1:443, then wake at 300
+ * console.log(actions[0]);
+ * ```
+ */
+export class HappyEyeballs {
+  readonly #port: number;
+  readonly #attemptDelay: number;
+  readonly #resolutionDelay: number;
+  readonly #count: number;
+  readonly #preferred: Family;
+  /** Families still to answer: bit 1 for IPv4, bit 2 for IPv6. */
+  #pending = 0;
+  readonly #candidates: { 4: Candidate[]; 6: Candidate[] } = { 4: [], 6: [] };
+  readonly #seen = new Set<string>();
+  /** Untried candidates in the order they are to be tried. */
+  #queue: Candidate[] = [];
+  #queueHead = 0;
+  #gateOpen = false;
+  #resolutionDeadline: number | undefined;
+  #lookupErrors: Error[] = [];
+  /** Per attempt: 0 connecting, 1 done. */
+  #attemptState: number[] = [];
+  #attemptErrors: (Error | undefined)[] = [];
+  #inFlight = 0;
+  #lastStart = -Infinity;
+  #nextStart = -Infinity;
+  #nextCause: AttemptCause = "first";
+  #wakeAt: number | undefined;
+  #state: HappyEyeballsState = "running";
+  #out: HappyEyeballsAction[] = [];
+
+  /**
+   * Creates a scheduler for one dial.
+   *
+   * @param options The port, the families and the RFC 8305 parameters.
+   * @throws {RangeError} If a parameter is out of range.
+   */
+  constructor(options: HappyEyeballsOptions) {
+    this.#port = options.port;
+    const delay = options.attemptDelay ?? DEFAULT_ATTEMPT_DELAY;
+    if (Number.isNaN(delay) || delay < 0) {
+      throw new RangeError(
+        `Cannot use attemptDelay ${delay}: it must be a number ≥ 0`,
+      );
+    }
+    this.#attemptDelay = clampAttemptDelay(delay);
+    const resolutionDelay = options.resolutionDelay ??
+      DEFAULT_RESOLUTION_DELAY;
+    if (Number.isNaN(resolutionDelay) || resolutionDelay < 0) {
+      throw new RangeError(
+        `Cannot use resolutionDelay ${resolutionDelay}: it must be a number ≥ 0`,
+      );
+    }
+    this.#resolutionDelay = resolutionDelay;
+    const count = options.firstAddressFamilyCount ?? 1;
+    if (!Number.isInteger(count) || count < 1) {
+      throw new RangeError(
+        `Cannot use firstAddressFamilyCount ${count}: it must be an integer ≥ 1`,
+      );
+    }
+    this.#count = count;
+    const preferred = options.preferredFamily ?? 6;
+    if (preferred !== 4 && preferred !== 6) {
+      throw new RangeError(
+        `Cannot use preferredFamily ${preferred}: it must be 4 or 6`,
+      );
+    }
+    this.#preferred = preferred;
+    for (const family of options.families ?? [6, 4]) {
+      if (family !== 4 && family !== 6) {
+        throw new RangeError(`Cannot wait for family ${family}: not 4 or 6`);
+      }
+      this.#pending |= family === 4 ? 1 : 2;
+    }
+  }
+
+  /** Where the race is. */
+  get state(): HappyEyeballsState {
+    return this.#state;
+  }
+
+  /** The time of the wake-up asked for, if any. */
+  get wakeAt(): number | undefined {
+    return this.#wakeAt;
+  }
+
+  /** How many attempts have started. */
+  get attempts(): number {
+    return this.#attemptState.length;
+  }
+
+  /** The Connection Attempt Delay in use, after clamping. */
+  get attemptDelay(): number {
+    return this.#attemptDelay;
+  }
+
+  /**
+   * Whether the answer of `family` is still awaited.
+   *
+   * @param family The family.
+   * @returns True while its lookup has neither answered nor failed.
+   */
+  isPending(family: Family): boolean {
+    return (this.#pending & (family === 4 ? 1 : 2)) !== 0;
+  }
+
+  /**
+   * Feeds one event and returns what to do, in order. The returned array is
+   * reused by the next call: read it before calling `step` again.
+   *
+   * @param now The current time in ms, never decreasing.
+   * @param event What happened.
+   * @returns The actions to carry out, in order.
+   */
+  step(now: number, event: HappyEyeballsEvent): readonly HappyEyeballsAction[] {
+    const out = this.#out;
+    out.length = 0;
+    switch (event.type) {
+      case "answer":
+        this.#onAnswer(now, event.family, event.addrs);
+        break;
+      case "lookupFailed":
+        if (this.#state !== "running" || !this.isPending(event.family)) break;
+        this.#onLookupSettled(now, event.family);
+        this.#lookupErrors.push(event.error);
+        break;
+      case "connected":
+        this.#onConnected(event.attempt);
+        break;
+      case "failed":
+        this.#onFailed(now, event.attempt, event.error);
+        break;
+      case "timer":
+        break;
+      case "abort":
+        if (this.#state === "running") this.#finish("aborted", -1);
+        break;
+    }
+    if (this.#state === "running") this.#pump(now);
+    return out;
+  }
+
+  #onAnswer(now: number, family: Family, addrs: readonly IPAddr[]): void {
+    if (this.#state !== "running" || !this.isPending(family)) return;
+    let added = false;
+    const list = this.#candidates[family];
+    for (const addr of addrs) {
+      if (addr.family !== family) continue;
+      const key = addr.zone === undefined
+        ? addr.address
+        : `${addr.address}%${addr.zone}`;
+      if (this.#seen.has(key)) continue;
+      this.#seen.add(key);
+      const endpoint: Endpoint = addr.zone === undefined
+        ? { address: addr.address, family, port: this.#port }
+        : { address: addr.address, family, zone: addr.zone, port: this.#port };
+      list.push({ endpoint, tried: false });
+      added = true;
+    }
+    this.#onLookupSettled(now, family);
+    if (!added) return;
+    this.#rebuildQueue();
+    if (
+      !this.#gateOpen && family !== this.#preferred &&
+      this.#resolutionDeadline === undefined
+    ) {
+      // §3: an answer of the other family waits for the preferred one.
+      this.#resolutionDeadline = now + this.#resolutionDelay;
+    }
+    if (this.#inFlight === 0 && this.#attemptState.length > 0) {
+      // Every attempt so far has failed: the new addresses go at once.
+      this.#nextCause = "answer";
+    }
+  }
+
+  #onLookupSettled(_now: number, family: Family): void {
+    this.#pending &= ~(family === 4 ? 1 : 2);
+    // The preferred family's answer, whatever it is, opens the gate; so does
+    // the end of every lookup.
+    if (family === this.#preferred || this.#pending === 0) {
+      this.#gateOpen = true;
+    }
+  }
+
+  #rebuildQueue(): void {
+    const first = this.#candidates[this.#preferred];
+    const second = this.#candidates[this.#preferred === 6 ? 4 : 6];
+    const merged = second.length === 0
+      ? first
+      : first.length === 0
+      ? second
+      : interleave(first, second, this.#count);
+    const queue: Candidate[] = [];
+    for (const c of merged) if (!c.tried) queue.push(c);
+    this.#queue = queue;
+    this.#queueHead = 0;
+  }
+
+  #onConnected(attempt: number): void {
+    if (this.#attemptState[attempt] !== CONNECTING) return;
+    this.#attemptState[attempt] = DONE;
+    this.#inFlight--;
+    if (this.#state !== "running") {
+      this.#out.push({ type: "close", attempt });
+      return;
+    }
+    this.#finish("won", attempt);
+  }
+
+  #onFailed(now: number, attempt: number, error: Error): void {
+    if (this.#attemptState[attempt] !== CONNECTING) return;
+    this.#attemptState[attempt] = DONE;
+    this.#attemptErrors[attempt] = error;
+    this.#inFlight--;
+    if (this.#state !== "running") return;
+    // §5: a failure starts the next attempt at once, but never sooner than
+    // 10 ms after the previous start.
+    const at = Math.max(now, this.#lastStart + MIN_ATTEMPT_DELAY);
+    if (at < this.#nextStart) {
+      this.#nextStart = at;
+      this.#nextCause = "failure";
+    }
+  }
+
+  #pump(now: number): void {
+    const out = this.#out;
+    if (
+      !this.#gateOpen && this.#resolutionDeadline !== undefined &&
+      now >= this.#resolutionDeadline
+    ) {
+      this.#gateOpen = true;
+    }
+    if (
+      this.#gateOpen && this.#queueHead < this.#queue.length &&
+      now >= this.#nextStart
+    ) {
+      const candidate = this.#queue[this.#queueHead++]!;
+      candidate.tried = true;
+      const attempt = this.#attemptState.length;
+      this.#attemptState.push(CONNECTING);
+      this.#attemptErrors.push(undefined);
+      this.#inFlight++;
+      this.#lastStart = now;
+      this.#nextStart = now + this.#attemptDelay;
+      out.push({
+        type: "start",
+        attempt,
+        endpoint: candidate.endpoint,
+        cause: this.#nextCause,
+      });
+      this.#nextCause = "delay";
+    }
+    if (
+      this.#inFlight === 0 && this.#pending === 0 &&
+      this.#queueHead >= this.#queue.length
+    ) {
+      this.#finish("failed", -1);
+      return;
+    }
+    let wake: number | undefined;
+    if (this.#queueHead < this.#queue.length) {
+      wake = this.#gateOpen ? this.#nextStart : this.#resolutionDeadline;
+    }
+    if (wake !== this.#wakeAt) {
+      this.#wakeAt = wake;
+      out.push({ type: "wake", at: wake });
+    }
+  }
+
+  #finish(state: "won" | "failed" | "aborted", winner: number): void {
+    const out = this.#out;
+    this.#state = state;
+    for (let i = 0; i < this.#attemptState.length; i++) {
+      if (i !== winner && this.#attemptState[i] === CONNECTING) {
+        out.push({ type: "cancel", attempt: i });
+      }
+    }
+    if (this.#wakeAt !== undefined) {
+      this.#wakeAt = undefined;
+      out.push({ type: "wake", at: undefined });
+    }
+    if (state === "won") out.push({ type: "won", attempt: winner });
+    else if (state === "failed") {
+      const errors = this.#attemptErrors.length > 0
+        ? this.#attemptErrors.filter((e): e is Error => e !== undefined)
+        : this.#lookupErrors;
+      out.push({ type: "failed", errors });
+    }
+  }
+}

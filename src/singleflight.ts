@@ -1,0 +1,323 @@
+/**
+ * Call coalescing with per-caller cancellation: concurrent callers that ask
+ * for the same key share one call of the work function, like Go's
+ * `golang.org/x/sync/singleflight`, except that every caller can give up on
+ * its own and the shared work is aborted once nobody waits for it any more.
+ *
+ * @module
+ */
+
+/** Options for {@linkcode Singleflight.prototype.do}. */
+export interface SingleflightDoOptions {
+  /**
+   * Aborting it rejects this caller's promise at once with `signal.reason`
+   * (unchanged) and leaves the other callers alone. When every caller of a
+   * flight has left before the work settled, the work's own signal is
+   * aborted with the last leaver's reason.
+   *
+   * @default {undefined}
+   */
+  signal?: AbortSignal;
+}
+
+/**
+ * What {@linkcode Singleflight.prototype.do} resolves to. The object is
+ * frozen and the same object is handed to every caller of a flight.
+ */
+export interface SingleflightResult<V> {
+  /** The value the work function resolved to (the same for every caller). */
+  readonly value: V;
+  /**
+   * `true` when more than one caller joined the flight. Decided when the
+   * work completes, the same for every caller (the first one included), and
+   * still `true` when the joiner left before completion.
+   */
+  readonly shared: boolean;
+}
+
+// Shared by every addEventListener call, so joining allocates no options.
+const ONCE: AddEventListenerOptions = { once: true };
+
+/**
+ * One caller of a flight. It is its own abort listener (`handleEvent`), so
+ * a caller with a signal costs no extra closure.
+ */
+class Waiter<V> implements EventListenerObject {
+  readonly flight: Flight<V>;
+  readonly signal: AbortSignal | undefined;
+  resolve: (result: SingleflightResult<V>) => void = noop;
+  reject: (reason: unknown) => void = noop;
+
+  constructor(flight: Flight<V>, signal: AbortSignal | undefined) {
+    this.flight = flight;
+    this.signal = signal;
+  }
+
+  handleEvent(): void {
+    this.flight.leave(this, this.signal!.reason);
+  }
+
+  detach(): void {
+    this.signal?.removeEventListener("abort", this, ONCE);
+  }
+}
+
+/** One call of the work function and the callers waiting for it. */
+class Flight<V> {
+  readonly flights: Map<string, Flight<V>>;
+  readonly key: string;
+  readonly controller: AbortController = new AbortController();
+  // A Set makes leaving O(1); its size is the number of callers waiting.
+  readonly waiting: Set<Waiter<V>> = new Set();
+  joined = 0;
+  // Set once the work settled or every caller left; nothing changes after.
+  over = false;
+
+  constructor(flights: Map<string, Flight<V>>, key: string) {
+    this.flights = flights;
+    this.key = key;
+  }
+
+  join(signal: AbortSignal | undefined): Promise<SingleflightResult<V>> {
+    const waiter = new Waiter(this, signal);
+    const promise = new Promise<SingleflightResult<V>>((resolve, reject) => {
+      waiter.resolve = resolve;
+      waiter.reject = reject;
+    });
+    this.joined++;
+    this.waiting.add(waiter);
+    signal?.addEventListener("abort", waiter, ONCE);
+    return promise;
+  }
+
+  run(fn: (signal: AbortSignal) => Promise<V>): void {
+    let work: Promise<V>;
+    try {
+      work = Promise.resolve(fn(this.controller.signal));
+    } catch (error) {
+      work = Promise.reject(error);
+    }
+    // Both outcomes are handled here, so work that settles after every
+    // caller left is dropped without an unhandled rejection.
+    work.then(
+      (value) => this.settle(true, value),
+      (error) => this.settle(false, error),
+    );
+  }
+
+  leave(waiter: Waiter<V>, reason: unknown): void {
+    if (!this.waiting.delete(waiter)) return;
+    waiter.detach();
+    waiter.reject(reason);
+    if (this.waiting.size === 0 && !this.over) {
+      this.over = true;
+      this.#unregister();
+      this.controller.abort(reason);
+    }
+  }
+
+  settle(ok: boolean, outcome: unknown): void {
+    if (this.over) return; // everyone left: drop the outcome
+    this.over = true;
+    this.#unregister();
+    const result: SingleflightResult<V> | undefined = ok
+      ? Object.freeze({ value: outcome as V, shared: this.joined > 1 })
+      : undefined;
+    for (const waiter of this.waiting) {
+      waiter.detach();
+      if (ok) waiter.resolve(result!);
+      else waiter.reject(outcome);
+    }
+    this.waiting.clear();
+  }
+
+  #unregister(): void {
+    // After forget(), the key may already belong to a newer flight.
+    if (this.flights.get(this.key) === this) this.flights.delete(this.key);
+  }
+}
+
+function noop(): void {}
+
+/**
+ * Coalesces concurrent calls per key: while a call for a key is in flight,
+ * further callers with that key wait for its outcome instead of starting
+ * their own.
+ *
+ * Unlike Go's singleflight, every caller can leave on its own through
+ * `options.signal`: its promise rejects at once with the signal's reason and
+ * the other callers are untouched. The work function receives a signal owned
+ * by the `Singleflight` (not any caller's); it is aborted only when every
+ * caller of the flight has left before the work settled, and the key is then
+ * free for a fresh call.
+ *
+ * @typeParam V The type of the value the work resolves to.
+ *
+ * @example Sharing one lookup between concurrent callers
+ * ```ts
+ * import { Singleflight } from "@nettrace/nettrace";
+ * import assert from "node:assert/strict";
+ *
+ * const group = new Singleflight<string[]>();
+ * let calls = 0;
+ * const lookup = () => {
+ *   calls++;
+ *   return Promise.resolve(["127.0.0.1"]);
+ * };
+ * const [a, b] = await Promise.all([
+ *   group.do("db.test", lookup),
+ *   group.do("db.test", lookup),
+ * ]);
+ * assert.equal(calls, 1);
+ * assert.deepEqual(a.value, ["127.0.0.1"]);
+ * assert.equal(a.shared && b.shared, true);
+ * ```
+ *
+ * @example One caller giving up while another keeps waiting
+ * ```ts
+ * import { Singleflight } from "@nettrace/nettrace";
+ * import assert from "node:assert/strict";
+ *
+ * const group = new Singleflight<number>();
+ * const pending = Promise.withResolvers<number>();
+ * const work = () => pending.promise;
+ *
+ * const impatient = new AbortController();
+ * const first = group.do("k", work, { signal: impatient.signal });
+ * const second = group.do("k", work);
+ *
+ * const reason = new Error("gave up");
+ * impatient.abort(reason);
+ * await assert.rejects(first, (error) => error === reason);
+ *
+ * pending.resolve(42);
+ * assert.deepEqual(await second, { value: 42, shared: true });
+ * ```
+ */
+export class Singleflight<V> {
+  #flights: Map<string, Flight<V>> = new Map();
+
+  /**
+   * Runs `fn` for `key`, or joins the call already in flight for `key`.
+   *
+   * The first caller of a flight starts `fn` with a signal owned by this
+   * `Singleflight`; later callers wait for the same outcome. When `fn`
+   * settles, the key is free again (the next call starts fresh work) and
+   * every caller still waiting gets the value or the error. A synchronous
+   * throw from `fn` counts as a rejection.
+   *
+   * @param key Identifies the work; callers with equal keys share it.
+   * @param fn The work. Called at most once per flight with the flight's
+   * signal, which is aborted when every caller left before it settled.
+   * @param options The caller's own abort signal.
+   * @returns The value and whether the flight was shared. Rejects with what
+   * `fn` rejected (or threw) with, or with `options.signal.reason` when the
+   * caller's signal aborts first — at once, and without calling or joining
+   * anything when it was already aborted.
+   * @throws {TypeError} (as a rejection) When `fn` is not a function.
+   *
+   * @example A lone caller is not shared
+   * ```ts
+   * import { Singleflight } from "@nettrace/nettrace";
+   * import assert from "node:assert/strict";
+   *
+   * const group = new Singleflight<number>();
+   * const alone = await group.do("answer", () => Promise.resolve(42));
+   * assert.deepEqual(alone, { value: 42, shared: false });
+   * ```
+   *
+   * @example Leaving, which aborts the work when nobody else waits
+   * ```ts
+   * import { Singleflight } from "@nettrace/nettrace";
+   * import assert from "node:assert/strict";
+   *
+   * const group = new Singleflight<string>();
+   * const workSignals: AbortSignal[] = [];
+   * const controller = new AbortController();
+   * const pending = group.do("status", (signal) => {
+   *   workSignals.push(signal);
+   *   return new Promise<string>(() => {}); // never settles on its own
+   * }, { signal: controller.signal });
+   *
+   * const reason = new Error("no longer needed");
+   * controller.abort(reason);
+   * await assert.rejects(pending, (error) => error === reason);
+   * assert.equal(workSignals[0].reason, reason);
+   * ```
+   */
+  do(
+    key: string,
+    fn: (signal: AbortSignal) => Promise<V>,
+    options?: SingleflightDoOptions,
+  ): Promise<SingleflightResult<V>> {
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (typeof fn !== "function") {
+      return Promise.reject(
+        new TypeError(
+          `Cannot run singleflight key "${key}" as fn is not a function: ` +
+            `received ${typeof fn}`,
+        ),
+      );
+    }
+    let flight = this.#flights.get(key);
+    if (flight !== undefined) return flight.join(signal);
+    flight = new Flight(this.#flights, key);
+    this.#flights.set(key, flight);
+    const promise = flight.join(signal);
+    flight.run(fn);
+    return promise;
+  }
+
+  /**
+   * Forgets the flight in progress for `key`, if any: the next
+   * {@linkcode Singleflight.prototype.do} for `key` starts fresh work. Callers
+   * of the forgotten flight still get its outcome, and its finishing leaves
+   * the newer flight in place.
+   *
+   * @param key The key to forget.
+   *
+   * @example Forcing a fresh call
+   * ```ts
+   * import { Singleflight } from "@nettrace/nettrace";
+   * import assert from "node:assert/strict";
+   *
+   * const group = new Singleflight<number>();
+   * let calls = 0;
+   * const work = () => Promise.resolve(++calls);
+   * const old = group.do("k", work);
+   * group.forget("k");
+   * const fresh = group.do("k", work);
+   * assert.equal((await old).value, 1);
+   * assert.equal((await fresh).value, 2);
+   * ```
+   */
+  forget(key: string): void {
+    this.#flights.delete(key);
+  }
+
+  /**
+   * Counts the callers currently waiting on the flight in progress for
+   * `key` (callers that left or were settled no longer count; a forgotten
+   * flight is not counted). Lets a caller tell, before it joins, whether
+   * its call would be shared.
+   *
+   * @param key The key to ask about.
+   * @returns The number of callers waiting, or 0 when nothing is in flight.
+   *
+   * @example Seeing who waits
+   * ```ts
+   * import { Singleflight } from "@nettrace/nettrace";
+   * import assert from "node:assert/strict";
+   *
+   * const group = new Singleflight<number>();
+   * const pending = group.do("k", () => Promise.resolve(1));
+   * assert.equal(group.waiters("k"), 1);
+   * await pending;
+   * assert.equal(group.waiters("k"), 0);
+   * ```
+   */
+  waiters(key: string): number {
+    return this.#flights.get(key)?.waiting.size ?? 0;
+  }
+}

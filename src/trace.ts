@@ -1,0 +1,302 @@
+/**
+ * Trace hooks, carried on a {@linkcode Context}: the TypeScript counterpart
+ * of Go's `internal/nettrace` and `net/http/httptrace`.
+ *
+ * @module
+ */
+
+import {
+  type Context,
+  type ContextKey,
+  createContextKey,
+  withValue,
+} from "./context.ts";
+import type { Family, IPAddr, Network, Resolver } from "./types.ts";
+
+/** What {@linkcode Trace.dnsStart} receives. */
+export interface DNSStartInfo {
+  /** The host as dialled: no port, no brackets, case kept. */
+  host: string;
+}
+
+/** What {@linkcode Trace.dnsDone} receives. */
+export interface DNSDoneInfo {
+  /** The host as dialled. */
+  host: string;
+  /** The addresses that arrived, this caller's own copy. */
+  addrs: IPAddr[];
+  /** True when the lookups were shared with another concurrent dial. */
+  coalesced: boolean;
+  /** Set when no address arrived: the lookup error, or why it was given up. */
+  error?: Error;
+}
+
+/** Why an attempt started when it did (RFC 8305 §5). */
+export type AttemptCause =
+  /** The first attempt of the dial. */
+  | "first"
+  /** The Connection Attempt Delay after the previous start ran out. */
+  | "delay"
+  /** The previous attempt failed, so the next one started at once. */
+  | "failure"
+  /** Every attempt had failed and new addresses arrived. */
+  | "answer";
+
+/** What {@linkcode Trace.connectStart} receives. */
+export interface ConnectStartInfo {
+  /** The network as the user gave it (`"tcp"`, not `"tcp6"`). */
+  network: Network;
+  /** `ip:port` or `[ipv6%zone]:port`. */
+  addr: string;
+  /** The endpoint's family. */
+  family: Family;
+  /** This attempt's index in the dial, from 0. */
+  attempt: number;
+  /** Why the attempt started now. */
+  cause: AttemptCause;
+}
+
+/** What {@linkcode Trace.connectDone} receives. */
+export interface ConnectDoneInfo {
+  /** The network as the user gave it. */
+  network: Network;
+  /** `ip:port` or `[ipv6%zone]:port`. */
+  addr: string;
+  /** The endpoint's family. */
+  family: Family;
+  /** This attempt's index in the dial, from 0. */
+  attempt: number;
+  /** Unset on success; the failure, or why a loser was cancelled/closed. */
+  error?: Error;
+}
+
+/**
+ * Hooks called as a dial progresses; every one is optional. Hooks run
+ * synchronously in the dial's flow: keep them short. A hook that throws (or
+ * returns a promise that rejects) never changes the dial's outcome; the error
+ * goes to the handler set with {@linkcode setHookErrorHandler}.
+ *
+ * @example Logging a dial
+ * ```ts
+ * import type { Trace } from "@nettrace/nettrace";
+ *
+ * const trace: Trace = {
+ *   dnsStart: ({ host }) => console.log("lookup", host),
+ *   dnsDone: ({ addrs, coalesced }) => console.log(addrs, { coalesced }),
+ *   connectStart: ({ addr }) => console.log("connect", addr),
+ *   connectDone: ({ addr, error }) => console.log(addr, error ?? "ok"),
+ * };
+ * ```
+ */
+export interface Trace {
+  /**
+   * A dial of a host name starts its lookup; once per dial, also when the
+   * lookup ends up shared; never for IP literals.
+   */
+  dnsStart?(info: DNSStartInfo): void;
+  /**
+   * Exactly once per `dnsStart`: when both families have answered, or when
+   * the dial finished or was aborted first, with what had arrived.
+   */
+  dnsDone?(info: DNSDoneInfo): void;
+  /** Once per attempted endpoint, as the attempt starts. */
+  connectStart?(info: ConnectStartInfo): void;
+  /** Once per attempted endpoint, when it connects, fails or is cancelled. */
+  connectDone?(info: ConnectDoneInfo): void;
+}
+
+/** The names of the hooks of a {@linkcode Trace}. */
+export type HookName = keyof Trace;
+
+const HOOKS: readonly HookName[] = [
+  "dnsStart",
+  "dnsDone",
+  "connectStart",
+  "connectDone",
+];
+
+/**
+ * The key the trace lives under on a context.
+ *
+ * @example Reading the raw value
+ * ```ts
+ * import { background, TraceKey } from "@nettrace/nettrace";
+ *
+ * console.log(background.value(TraceKey)); // undefined
+ * ```
+ */
+export const TraceKey: ContextKey<Trace> = createContextKey<Trace>(
+  "nettrace.Trace",
+);
+
+/**
+ * A resolver stored under this key replaces the dial's resolver, like Go's
+ * `nettrace.LookupIPAltResolverKey` (used by tests and by code that must send
+ * one call chain's lookups elsewhere).
+ *
+ * @example Sending lookups to another resolver
+ * ```ts
+ * import {
+ *   background,
+ *   LookupIPAltResolverKey,
+ *   type Resolver,
+ *   withValue,
+ * } from "@nettrace/nettrace";
+ *
+ * const fixed: Resolver = {
+ *   lookup: (_host, family) =>
+ *     Promise.resolve(family === 4 ? [{ address: "127.0.0.1", family: 4 }] : []),
+ * };
+ * const ctx = withValue(background, LookupIPAltResolverKey, fixed);
+ * ```
+ */
+export const LookupIPAltResolverKey: ContextKey<Resolver> = createContextKey<
+  Resolver
+>("nettrace.LookupIPAltResolver");
+
+/**
+ * Called with the error of a hook that threw.
+ *
+ * @param error What the hook threw or its promise rejected with.
+ * @param hook The hook's name.
+ */
+export type HookErrorHandler = (error: unknown, hook: HookName) => void;
+
+function defaultHookErrorHandler(error: unknown, hook: HookName): void {
+  console.error(`nettrace: the ${hook} trace hook threw:`, error);
+}
+
+let hookErrorHandler: HookErrorHandler = defaultHookErrorHandler;
+
+/**
+ * Sets where errors thrown by trace hooks go. By default they are printed
+ * with `console.error`; they never change a dial's outcome.
+ *
+ * @param handler The handler, or `undefined` for the default.
+ * @returns The handler that was set before.
+ *
+ * @example Counting hook failures
+ * ```ts
+ * import { setHookErrorHandler } from "@nettrace/nettrace";
+ *
+ * let failures = 0;
+ * const previous = setHookErrorHandler(() => failures++);
+ * setHookErrorHandler(previous);
+ * ```
+ */
+export function setHookErrorHandler(
+  handler: HookErrorHandler | undefined,
+): HookErrorHandler {
+  const previous = hookErrorHandler;
+  hookErrorHandler = handler ?? defaultHookErrorHandler;
+  return previous;
+}
+
+/**
+ * Reports a hook's error; a throwing handler is itself reported by default.
+ *
+ * @internal
+ */
+export function reportHookError(error: unknown, hook: HookName): void {
+  try {
+    hookErrorHandler(error, hook);
+  } catch (handlerError) {
+    defaultHookErrorHandler(handlerError, hook);
+  }
+}
+
+/**
+ * Calls one hook with isolation: a throw or a rejected promise is reported,
+ * never propagated.
+ *
+ * @internal
+ */
+export function callHook<K extends HookName>(
+  trace: Trace,
+  hook: K,
+  info: Parameters<NonNullable<Trace[K]>>[0],
+): void {
+  const fn = trace[hook] as ((info: unknown) => unknown) | undefined;
+  if (fn === undefined) return;
+  try {
+    const result = fn.call(trace, info);
+    if (
+      result !== null && typeof result === "object" &&
+      typeof (result as PromiseLike<unknown>).then === "function"
+    ) {
+      (result as PromiseLike<unknown>).then(
+        undefined,
+        (error: unknown) => reportHookError(error, hook),
+      );
+    }
+  } catch (error) {
+    reportHookError(error, hook);
+  }
+}
+
+function compose(newer: Trace, older: Trace): Trace {
+  const composed: Trace = {};
+  for (const hook of HOOKS) {
+    const a = newer[hook];
+    const b = older[hook];
+    if (a === undefined && b === undefined) continue;
+    if (a === undefined || b === undefined) {
+      const only = a === undefined ? older : newer;
+      // Keep `this` bound to the trace object that owns the hook.
+      (composed as Record<HookName, unknown>)[hook] = (info: unknown) =>
+        callHook(only, hook, info as never);
+      continue;
+    }
+    (composed as Record<HookName, unknown>)[hook] = (info: unknown) => {
+      callHook(newer, hook, info as never);
+      callHook(older, hook, info as never);
+    };
+  }
+  return composed;
+}
+
+/**
+ * Returns a child of `parent` carrying `trace`. If `parent` already has a
+ * trace, the two compose: `trace`'s hook runs first, then the older one —
+ * each isolated from the other's errors (Go's `httptrace.WithClientTrace`).
+ *
+ * @param parent The context to extend.
+ * @param trace The hooks.
+ * @returns The new context.
+ *
+ * @example Two layers of tracing
+ * ```ts
+ * import { background, contextTrace, withTrace } from "@nettrace/nettrace";
+ *
+ * const order: string[] = [];
+ * const inner = withTrace(background, { dnsStart: () => order.push("old") });
+ * const outer = withTrace(inner, { dnsStart: () => order.push("new") });
+ * contextTrace(outer)?.dnsStart?.({ host: "example.test" });
+ * console.log(order); // ["new", "old"]
+ * ```
+ */
+export function withTrace(parent: Context, trace: Trace): Context {
+  const older = parent.value(TraceKey);
+  return withValue(
+    parent,
+    TraceKey,
+    older === undefined ? trace : compose(trace, older),
+  );
+}
+
+/**
+ * The trace on a context.
+ *
+ * @param ctx The context.
+ * @returns The (composed) trace, or `undefined` when there is none.
+ *
+ * @example Checking for a trace
+ * ```ts
+ * import { background, contextTrace } from "@nettrace/nettrace";
+ *
+ * console.log(contextTrace(background)); // undefined
+ * ```
+ */
+export function contextTrace(ctx: Context): Trace | undefined {
+  return ctx.value(TraceKey);
+}

@@ -1,0 +1,211 @@
+/**
+ * The shapes the core is written against: addresses, the resolver, the
+ * dialer and the clock. Nothing here does any work.
+ *
+ * @module
+ */
+
+/** An IP address family: 4 for IPv4, 6 for IPv6. */
+export type Family = 4 | 6;
+
+/**
+ * The network to dial, as in Go: `"tcp"` uses both families, `"tcp4"` and
+ * `"tcp6"` only one.
+ */
+export type Network = "tcp" | "tcp4" | "tcp6";
+
+/** An IP address in canonical text form. */
+export interface IPAddr {
+  /** Canonical text, no brackets, no zone (`"::1"`, `"127.0.0.1"`). */
+  address: string;
+  /** The address family. */
+  family: Family;
+  /** The IPv6 zone (scope id), as in `fe80::1%eth0`. */
+  zone?: string;
+}
+
+/** An IP address and a port: one thing to connect to. */
+export interface Endpoint extends IPAddr {
+  /** The TCP port, 0–65535. */
+  port: number;
+}
+
+/** Options passed to {@linkcode Resolver.lookup}. */
+export interface LookupOptions {
+  /** Aborted when no caller wants the answer any more. */
+  signal: AbortSignal;
+}
+
+/**
+ * Resolves a host name to the addresses of one family.
+ *
+ * @example Implementing a resolver from a fixed table
+ * ```ts
+ * import type { Family, IPAddr, Resolver } from "@nettrace/nettrace";
+ *
+ * const table: Record<string, IPAddr[]> = {
+ *   "db.internal": [{ address: "127.0.0.1", family: 4 }],
+ * };
+ * const resolver: Resolver = {
+ *   lookup(host: string, family: Family) {
+ *     return Promise.resolve(
+ *       (table[host] ?? []).filter((a) => a.family === family),
+ *     );
+ *   },
+ * };
+ * ```
+ */
+export interface Resolver {
+  /**
+   * Looks up the addresses of one family.
+   *
+   * Resolves `[]` when the name exists but has no record of that family;
+   * rejects with a {@linkcode DNSError} for NXDOMAIN or a failure.
+   *
+   * @param host The host name, without brackets or port.
+   * @param family The address family to query.
+   * @param options The abort signal of the lookup.
+   * @returns The addresses found, in the order the resolver gives them.
+   */
+  lookup(
+    host: string,
+    family: Family,
+    options: LookupOptions,
+  ): Promise<IPAddr[]>;
+}
+
+/** Options passed to {@linkcode Dialer.connect}. */
+export interface ConnectOptions {
+  /** Aborted when the attempt lost the race or the dial was given up. */
+  signal: AbortSignal;
+}
+
+/**
+ * Opens one connection to one endpoint. The core races several of these.
+ *
+ * @typeParam C The connection type.
+ *
+ * @example A dialer that only records what it was asked to do
+ * ```ts
+ * import type { Dialer, Endpoint } from "@nettrace/nettrace";
+ *
+ * const dialer: Dialer<Endpoint> = {
+ *   connect: (endpoint) => Promise.resolve(endpoint),
+ *   close: () => {},
+ * };
+ * ```
+ */
+export interface Dialer<C> {
+  /**
+   * Connects to one endpoint.
+   *
+   * Must reject (and release everything) when `options.signal` aborts.
+   *
+   * @param endpoint The address and port to connect to.
+   * @param options The abort signal of this attempt.
+   * @returns The open connection.
+   */
+  connect(endpoint: Endpoint, options: ConnectOptions): Promise<C>;
+  /**
+   * Closes a connection the race did not pick.
+   *
+   * @param conn A connection this dialer returned.
+   */
+  close(conn: C): void;
+}
+
+/**
+ * A monotonic clock with timers. Every delay of a dial runs on one, so a
+ * test's virtual clock drives a whole dial.
+ *
+ * @example A clock that only counts what was scheduled
+ * ```ts
+ * import { type Clock, systemClock } from "@nettrace/nettrace";
+ *
+ * let scheduled = 0;
+ * const counting: Clock = {
+ *   now: () => systemClock.now(),
+ *   setTimeout(fn, ms) {
+ *     scheduled++;
+ *     return systemClock.setTimeout(fn, ms);
+ *   },
+ *   clearTimeout: (handle) => systemClock.clearTimeout(handle),
+ * };
+ * ```
+ */
+export interface Clock {
+  /**
+   * The current time.
+   *
+   * @returns Milliseconds on a monotonic scale.
+   */
+  now(): number;
+  /**
+   * Calls `fn` once, `ms` milliseconds from now.
+   *
+   * @param fn The callback.
+   * @param ms The delay in milliseconds.
+   * @returns A handle for {@linkcode Clock.clearTimeout}.
+   */
+  setTimeout(fn: () => void, ms: number): unknown;
+  /**
+   * Cancels a timer that has not fired yet.
+   *
+   * @param handle What {@linkcode Clock.setTimeout} returned.
+   */
+  clearTimeout(handle: unknown): void;
+}
+
+/**
+ * The real clock: `performance.now()` and the global timers.
+ *
+ * @example Measuring a duration
+ * ```ts
+ * import { systemClock } from "@nettrace/nettrace";
+ *
+ * const start = systemClock.now();
+ * const elapsed = systemClock.now() - start;
+ * ```
+ */
+export const systemClock: Clock = {
+  now: () => performance.now(),
+  setTimeout: (fn: () => void, ms: number): unknown => setTimeout(fn, ms),
+  clearTimeout: (handle: unknown): void =>
+    clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+/** A local or remote socket address of a {@linkcode Conn}. */
+export interface NetAddr {
+  /** The IP address, canonical text without brackets. */
+  hostname: string;
+  /** The port. */
+  port: number;
+}
+
+/**
+ * The connection the runtime adapters return: web streams plus addresses.
+ * `Deno.TcpConn` already is one.
+ *
+ * @example Writing a line and reading the answer
+ * ```ts ignore
+ * import { dial } from "@nettrace/nettrace/node";
+ *
+ * const conn = await dial("127.0.0.1:7");
+ * const writer = conn.writable.getWriter();
+ * await writer.write(new TextEncoder().encode("ping\n"));
+ * const { value } = await conn.readable.getReader().read();
+ * conn.close();
+ * ```
+ */
+export interface Conn {
+  /** Bytes from the peer. */
+  readonly readable: ReadableStream<Uint8Array>;
+  /** Bytes to the peer; `write()` waits while the socket is full. */
+  readonly writable: WritableStream<Uint8Array>;
+  /** This end's address. */
+  readonly localAddr: NetAddr;
+  /** The peer's address. */
+  readonly remoteAddr: NetAddr;
+  /** Closes the connection at once. */
+  close(): void;
+}

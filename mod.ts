@@ -54,6 +54,7 @@ export {
   type ContextStorage,
   createContextKey,
   currentContext,
+  hasContextStorage,
   runWithContext,
   setContextStorage,
   withSignal,

@@ -347,6 +347,21 @@ function parseIPv6(text: string, end: number, out: Uint16Array): boolean {
   return true;
 }
 
+/** `n.toString(16)` and its two-digit form for every byte value. */
+const HEX: readonly string[] = Array.from(
+  { length: 256 },
+  (_, n) => n.toString(16),
+);
+const HEX2: readonly string[] = Array.from(
+  { length: 256 },
+  (_, n) => n.toString(16).padStart(2, "0"),
+);
+
+/** `group.toString(16)`, without `Number.prototype.toString`'s cost. */
+function hex(group: number): string {
+  return group < 0x100 ? HEX[group] : HEX[group >> 8] + HEX2[group & 0xff];
+}
+
 /** RFC 5952 §4 text of eight groups. */
 function formatIPv6(g: Uint16Array): string {
   // The longest run of two or more zero groups, the first on ties.
@@ -366,18 +381,14 @@ function formatIPv6(g: Uint16Array): string {
     i = j;
   }
   if (bestStart < 0) {
-    return `${g[0].toString(16)}:${g[1].toString(16)}:${g[2].toString(16)}:${
-      g[3].toString(16)
-    }:${g[4].toString(16)}:${g[5].toString(16)}:${g[6].toString(16)}:${
-      g[7].toString(16)
-    }`;
+    return hex(g[0]) + ":" + hex(g[1]) + ":" + hex(g[2]) + ":" + hex(g[3]) +
+      ":" + hex(g[4]) + ":" + hex(g[5]) + ":" + hex(g[6]) + ":" + hex(g[7]);
   }
-  let s = "";
-  for (let i = 0; i < bestStart; i++) s += `${g[i].toString(16)}:`;
-  s = bestStart === 0 ? "::" : `${s}:`;
-  const after = bestStart + bestLength;
-  for (let i = after; i < 8; i++) {
-    s += i === after ? g[i].toString(16) : `:${g[i].toString(16)}`;
+  let s = bestStart === 0 ? ":" : "";
+  for (let i = 0; i < bestStart; i++) s += hex(g[i]) + ":";
+  s += ":";
+  for (let i = bestStart + bestLength; i < 8; i++) {
+    s += i === bestStart + bestLength ? hex(g[i]) : ":" + hex(g[i]);
   }
   return s;
 }

@@ -189,6 +189,25 @@ function synchronousStorage(): ContextStorage {
 }
 
 let storage: ContextStorage = synchronousStorage();
+let installed = false;
+
+/**
+ * Whether an async-context storage has been installed with
+ * {@linkcode setContextStorage} (the runtime adapters install one, once).
+ *
+ * @returns True when the ambient context survives `await`s.
+ *
+ * @example Checking before installing one
+ * ```ts ignore
+ * import { AsyncLocalStorage } from "node:async_hooks";
+ * import { hasContextStorage, setContextStorage } from "@nettrace/nettrace";
+ *
+ * if (!hasContextStorage()) setContextStorage(new AsyncLocalStorage());
+ * ```
+ */
+export function hasContextStorage(): boolean {
+  return installed;
+}
 
 /**
  * Installs the storage that carries the ambient context across `await`s.
@@ -208,6 +227,7 @@ let storage: ContextStorage = synchronousStorage();
  */
 export function setContextStorage(store: ContextStorage | undefined): void {
   storage = store ?? synchronousStorage();
+  installed = store !== undefined;
 }
 
 /**

@@ -220,6 +220,7 @@ export class OpError extends Error {
   readonly net: string;
   /** The address, if there was one. */
   readonly addr: string | undefined;
+  /** The underlying error: a `SyscallError`, a `DNSError`, an `AddrError`… */
   declare readonly cause: Error;
 
   /**
@@ -261,7 +262,7 @@ export class OpError extends Error {
  * ```
  */
 export class DialError extends AggregateError {
-  /** The errors, first error first. */
+  /** The errors, first error first: one `OpError` per attempt. */
   declare readonly errors: Error[];
 
   /**

@@ -400,6 +400,8 @@ class DialRun<C> {
     this.#dnsAddrs = [];
     if (this.#trace?.dnsStart !== undefined) {
       callHook(this.#trace, "dnsStart", { host });
+      // The hook may have aborted the dial (dnsDone has fired then).
+      if (this.#settled) return;
     }
     const sf = flightsOf(this.#resolver);
     const controller = new AbortController();
@@ -458,6 +460,11 @@ class DialRun<C> {
       const zone = typeof item?.zone === "string" && item.zone !== ""
         ? item.zone
         : ip.zone;
+      // Duplicates (also in other spellings, "::0001" and "::1") are dropped
+      // here too, so dnsDone shows each address once, as it is tried.
+      if (out.some((a) => a.address === ip.address && a.zone === zone)) {
+        continue;
+      }
       out.push(
         zone === undefined
           ? { address: ip.address, family }
@@ -479,13 +486,7 @@ class DialRun<C> {
     this.#dnsDone = true;
     const trace = this.#trace;
     if (trace?.dnsDone === undefined) return;
-    const sf = flightsOf(this.#resolver);
-    let coalesced = false;
-    for (const lookup of this.#lookups) {
-      if (lookup.settled ? lookup.shared : sf.waiters(lookup.key) > 1) {
-        coalesced = true;
-      }
-    }
+    const coalesced = this.#endCoalesced ?? this.#isCoalesced();
     const addrs = this.#dnsAddrs!.slice();
     let error: Error | undefined;
     if (addrs.length === 0) {
@@ -501,6 +502,19 @@ class DialRun<C> {
   }
 
   #lookupErrorValue: DNSError | undefined;
+  /** `coalesced` as it was when the dial ended, before it left its lookups. */
+  #endCoalesced: boolean | undefined;
+
+  /** Whether a lookup of this dial was (or still is) shared with another caller. */
+  #isCoalesced(): boolean {
+    const sf = flightsOf(this.#resolver);
+    for (const lookup of this.#lookups) {
+      if (lookup.settled ? lookup.shared : sf.waiters(lookup.key) > 1) {
+        return true;
+      }
+    }
+    return false;
+  }
 
   /** The error of a lookup that found nothing, as Go reports it. */
   #lookupError(): DNSError {
@@ -721,6 +735,10 @@ class DialRun<C> {
       this.#timeoutTimer = undefined;
     }
     this.#setWake(undefined);
+    if (!this.#dnsDone && this.#trace?.dnsDone !== undefined) {
+      // Leaving the lookups below drops this dial from their waiters.
+      this.#endCoalesced = this.#isCoalesced();
+    }
     this.#lookupController?.abort(new DNSError(CANCELED, this.#host));
   }
 }

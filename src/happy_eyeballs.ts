@@ -181,6 +181,9 @@ export class HappyEyeballs {
   #attemptErrors: (Error | undefined)[] = [];
   #inFlight = 0;
   #lastStart = -Infinity;
+  #lastFamily: Family | undefined;
+  #preferredStarted = 0;
+  #otherStarted = false;
   #nextStart = -Infinity;
   #nextCause: AttemptCause = "first";
   #wakeAt: number | undefined;
@@ -289,6 +292,12 @@ export class HappyEyeballs {
         this.#onFailed(now, event.attempt, event.error);
         break;
       case "timer":
+        // A timer may fire a little early (Node's do, by up to 1 ms against
+        // performance.now()): forget the wake-up so #pump asks for it again;
+        // otherwise nobody would call step() at the time asked for.
+        if (this.#wakeAt !== undefined && now < this.#wakeAt) {
+          this.#wakeAt = undefined;
+        }
         break;
       case "abort":
         if (this.#state === "running") this.#finish("aborted", -1);
@@ -340,16 +349,36 @@ export class HappyEyeballs {
     }
   }
 
+  /**
+   * Sorts the untried addresses (§4), continuing the interleaving from where
+   * the race is: `firstAddressFamilyCount` of the preferred family before the
+   * first of the other, then one of each in turn, starting with the family
+   * that did not go last. Addresses arriving mid-race are thereby sorted into
+   * the untried ones, as §4 asks.
+   */
   #rebuildQueue(): void {
-    const first = this.#candidates[this.#preferred];
-    const second = this.#candidates[this.#preferred === 6 ? 4 : 6];
-    const merged = second.length === 0
-      ? first
-      : first.length === 0
-      ? second
-      : interleave(first, second, this.#count);
-    const queue: Candidate[] = [];
-    for (const c of merged) if (!c.tried) queue.push(c);
+    const preferred: Candidate[] = [];
+    const other: Candidate[] = [];
+    for (const c of this.#candidates[this.#preferred]) {
+      if (!c.tried) preferred.push(c);
+    }
+    for (const c of this.#candidates[this.#preferred === 6 ? 4 : 6]) {
+      if (!c.tried) other.push(c);
+    }
+    let queue: Candidate[];
+    if (other.length === 0) queue = preferred;
+    else if (preferred.length === 0) queue = other;
+    else if (!this.#otherStarted) {
+      // Still inside the first run of the preferred family.
+      const lead = Math.max(0, this.#count - this.#preferredStarted);
+      queue = lead > 0
+        ? interleave(preferred, other, lead)
+        : interleave(other, preferred, 1);
+    } else if (this.#lastFamily === this.#preferred) {
+      queue = interleave(other, preferred, 1);
+    } else {
+      queue = interleave(preferred, other, 1);
+    }
     this.#queue = queue;
     this.#queueHead = 0;
   }
@@ -372,7 +401,9 @@ export class HappyEyeballs {
     this.#inFlight--;
     if (this.#state !== "running") return;
     // §5: a failure starts the next attempt at once, but never sooner than
-    // 10 ms after the previous start.
+    // 10 ms after the previous start. With nothing left to try while other
+    // attempts still run, the failure frees nothing: the stagger stays.
+    if (this.#queueHead >= this.#queue.length && this.#inFlight > 0) return;
     const at = Math.max(now, this.#lastStart + MIN_ATTEMPT_DELAY);
     if (at < this.#nextStart) {
       this.#nextStart = at;
@@ -400,6 +431,10 @@ export class HappyEyeballs {
       this.#inFlight++;
       this.#lastStart = now;
       this.#nextStart = now + this.#attemptDelay;
+      const family = candidate.endpoint.family;
+      this.#lastFamily = family;
+      if (family === this.#preferred) this.#preferredStarted++;
+      else this.#otherStarted = true;
       out.push({
         type: "start",
         attempt,

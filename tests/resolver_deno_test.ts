@@ -1,0 +1,16 @@
+// The resolver conformance suite on Deno, against runtimes/_deno_resolver.ts.
+// Bun and Node have their own adapters (resolver_bun_test.ts,
+// resolver_node_test.ts); there this file registers one skipped test.
+import { test } from "node:test";
+import { createResolver, resolver } from "../runtimes/_deno_resolver.ts";
+import { resolverConformance } from "./_resolver_conformance.ts";
+
+if ("Deno" in globalThis) {
+  resolverConformance({ name: "deno", resolver, createResolver });
+} else {
+  test(
+    "deno resolver conformance runs on Deno only",
+    { skip: "not Deno" },
+    () => {},
+  );
+}

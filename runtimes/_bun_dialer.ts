@@ -1,0 +1,478 @@
+/**
+ * The Bun dialer: one `Bun.connect()` per endpoint, and a {@linkcode BunConn}
+ * that adds web streams with backpressure to Bun's socket.
+ *
+ * Only the slice of Bun's socket API used here is described, structurally
+ * ({@linkcode BunSocketLike}); `Bun` is read from `globalThis`, so the module
+ * needs no `@types/bun`.
+ *
+ * @module
+ */
+
+import process from "node:process";
+import type {
+  Conn,
+  ConnectOptions,
+  Dialer,
+  Endpoint,
+  NetAddr,
+} from "../src/types.ts";
+import { connectError } from "./_errno.ts";
+import {
+  checkChunk,
+  closedError,
+  READ_HIGH_WATER_MARK,
+  watchAbort,
+} from "./_conn.ts";
+
+/**
+ * The part of Bun's TCP `Socket` the dialer uses (Bun 1.4). The object
+ * {@linkcode BunConn.socket} holds is the full Bun socket.
+ *
+ * @typeParam D The type of `socket.data`.
+ */
+export interface BunSocketLike<D = unknown> {
+  /** What was passed as `data` to `Bun.connect`. */
+  data: D;
+  /** This end's IP address. */
+  readonly localAddress: string;
+  /** This end's port. */
+  readonly localPort: number;
+  /** The peer's IP address. */
+  readonly remoteAddress: string;
+  /** The peer's port. */
+  readonly remotePort: number;
+  /**
+   * Writes what the kernel takes now.
+   *
+   * @param data The bytes.
+   * @returns How many bytes were written (0 when the socket is full; the
+   *   `drain` handler runs when it has room), or -1 once it is closed.
+   */
+  write(data: Uint8Array): number;
+  /** Sends a FIN and closes the socket (a graceful close, at once). */
+  end(): void;
+  /**
+   * Half-closes: with no argument sends a FIN and keeps receiving.
+   *
+   * @param halfClose `true` shuts down the read side instead.
+   */
+  shutdown(halfClose?: boolean): void;
+  /** Stops reading from the socket. */
+  pause(): void;
+  /** Reads from the socket again. */
+  resume(): void;
+  /**
+   * Sets `TCP_NODELAY`.
+   *
+   * @param noDelay `true` disables Nagle's algorithm.
+   * @returns Whether it was set.
+   */
+  setNoDelay(noDelay?: boolean): boolean;
+}
+
+/**
+ * The socket handlers of `Bun.connect` the dialer installs.
+ *
+ * @typeParam D The type of `socket.data`.
+ */
+export interface BunSocketHandlers<D> {
+  /** The connection is established. */
+  open(socket: BunSocketLike<D>): void;
+  /** Bytes arrived (a fresh buffer each time). */
+  data(socket: BunSocketLike<D>, data: Uint8Array): void;
+  /** The socket has room again after a short write. */
+  drain(socket: BunSocketLike<D>): void;
+  /** The peer sent a FIN. */
+  end(socket: BunSocketLike<D>): void;
+  /** The socket closed; `error` when it was reset or failed. */
+  close(socket: BunSocketLike<D>, error?: Error): void;
+  /** The socket failed. */
+  error(socket: BunSocketLike<D>, error: Error): void;
+  /** The connect failed (the promise rejects as well). */
+  connectError(socket: BunSocketLike<D>, error: Error): void;
+}
+
+/** The part of the `Bun` global the dialer uses. */
+export interface BunConnectLike {
+  /**
+   * Opens a TCP connection.
+   *
+   * @param options Where to, and the handlers.
+   * @returns The socket, once connected.
+   */
+  connect<D>(options: {
+    hostname: string;
+    port: number;
+    allowHalfOpen?: boolean;
+    data: D;
+    socket: BunSocketHandlers<D>;
+  }): Promise<BunSocketLike<D>>;
+}
+
+/**
+ * The state of one connection, the `data` of its Bun socket: it exists from
+ * before the connect, so bytes that arrive before anyone reads are kept.
+ */
+class Link {
+  socket: BunSocketLike<Link> | undefined;
+  /** Bytes received before `readable` was built. */
+  chunks: Uint8Array[] = [];
+  buffered = 0;
+  controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+  /** The read side is finished: EOF delivered, errored or cancelled. */
+  readDone = false;
+  /** The peer's FIN arrived before `readable` was built. */
+  eof = false;
+  writeShut = false;
+  paused = false;
+  error: unknown;
+  closedLocally = false;
+  socketClosed = false;
+  writableController: WritableStreamDefaultController | undefined;
+  drain: { resolve(): void; reject(err: unknown): void } | undefined;
+
+  gone(): unknown {
+    return this.error ?? closedError();
+  }
+
+  pause(): void {
+    if (this.paused || this.socketClosed) return;
+    this.paused = true;
+    this.socket?.pause();
+  }
+
+  resume(): void {
+    if (!this.paused || this.socketClosed) return;
+    this.paused = false;
+    this.socket?.resume();
+  }
+
+  onData(data: Uint8Array): void {
+    if (this.readDone) return;
+    // Bun hands over a Buffer; the other runtimes give plain Uint8Arrays.
+    const chunk = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const c = this.controller;
+    if (c !== undefined) {
+      c.enqueue(chunk);
+      if ((c.desiredSize ?? 0) <= 0) this.pause();
+      return;
+    }
+    this.chunks.push(chunk);
+    this.buffered += chunk.byteLength;
+    if (this.buffered >= READ_HIGH_WATER_MARK) this.pause();
+  }
+
+  onEnd(): void {
+    if (!this.readDone) {
+      if (this.controller !== undefined) {
+        this.readDone = true;
+        this.controller.close();
+      } else {
+        this.eof = true;
+      }
+    }
+    // Both halves done: release the socket, as Node does.
+    if (this.writeShut && !this.socketClosed) this.socket?.end();
+  }
+
+  onError(err: unknown): void {
+    this.error ??= err;
+    this.failStreams(err);
+  }
+
+  onClose(err: Error | undefined): void {
+    this.socketClosed = true;
+    if (err !== undefined) this.error ??= err;
+    const drain = this.drain;
+    this.drain = undefined;
+    drain?.reject(this.gone());
+    this.writableController?.error(this.gone());
+    if (this.readDone || this.eof) return;
+    if (this.error === undefined && !this.closedLocally) {
+      // Bun reports the peer's FIN after our own shutdown() as a close,
+      // without an `end`: that is the end of the data, not a failure.
+      this.onEnd();
+    } else {
+      this.failStreams(this.gone());
+    }
+  }
+
+  failStreams(err: unknown): void {
+    const drain = this.drain;
+    this.drain = undefined;
+    drain?.reject(err);
+    this.writableController?.error(err);
+    if (!this.readDone && this.controller !== undefined) {
+      this.readDone = true;
+      this.controller.error(err);
+    }
+  }
+
+  onDrain(): void {
+    const drain = this.drain;
+    this.drain = undefined;
+    drain?.resolve();
+  }
+
+  close(): void {
+    if (this.closedLocally) return;
+    this.closedLocally = true;
+    if (!this.socketClosed) this.socket?.end();
+    // Bun runs the close handler inside end(); this covers a socket that
+    // was already closed by the peer.
+    this.failStreams(this.gone());
+    this.chunks = [];
+    this.buffered = 0;
+  }
+}
+
+const HANDLERS: BunSocketHandlers<Link> = {
+  open: (socket) => {
+    socket.data.socket = socket;
+  },
+  data: (socket, data) => socket.data.onData(data),
+  drain: (socket) => socket.data.onDrain(),
+  end: (socket) => socket.data.onEnd(),
+  close: (socket, error) => socket.data.onClose(error),
+  error: (socket, error) => socket.data.onError(error),
+  // The promise of Bun.connect rejects with the same error.
+  connectError: () => {},
+};
+
+/**
+ * A TCP connection made by the Bun dialer: Bun's socket itself as
+ * {@linkcode BunConn.socket}, plus the {@linkcode Conn} view of it.
+ *
+ * The web streams are built on first access. Until then the dialer's socket
+ * handlers keep what arrives, up to 64 KiB, and then pause the socket (Bun
+ * 1.4's `socket.pause()` stops reading, so the kernel's buffers fill and TCP
+ * stops the peer). To take the raw socket over, install your own handlers
+ * with `socket.reload({ socket: handlers })`; bytes the dialer had already
+ * kept stay with `readable`.
+ *
+ * - `readable` holds at most 64 KiB that nobody has read, then pauses the
+ *   socket and resumes it when the reader asks for more. It ends when the
+ *   peer closes its side; it fails with the socket's error, or with `use of
+ *   closed network connection` once the connection is closed locally.
+ *   Cancelling it closes the connection.
+ * - `writable`'s `write()` resolves when the kernel has taken the whole
+ *   chunk: Bun writes what fits and reports how much, and the rest is
+ *   written on the socket's `drain`. `close()` half-closes
+ *   (`socket.shutdown()`, a FIN; reading goes on); `abort()` closes the
+ *   connection.
+ *
+ * The socket is opened with `allowHalfOpen: true`, as Go and Deno behave:
+ * after the peer's FIN the connection can still be written to.
+ *
+ * @example Reading and writing through the web streams
+ * ```ts ignore
+ * import { dialer } from "@nettrace/nettrace/bun";
+ *
+ * const conn = await dialer.connect(
+ *   { address: "127.0.0.1", family: 4, port: 7 },
+ *   { signal: AbortSignal.timeout(1000) },
+ * );
+ * const writer = conn.writable.getWriter();
+ * await writer.write(new TextEncoder().encode("ping"));
+ * const { value } = await conn.readable.getReader().read();
+ * conn.close();
+ * ```
+ */
+export class BunConn implements Conn {
+  /** Bun's connected socket. */
+  readonly socket: BunSocketLike;
+  /** This end's address, read when the connection was made. */
+  readonly localAddr: NetAddr;
+  /** The peer's address, read when the connection was made. */
+  readonly remoteAddr: NetAddr;
+  #link: Link;
+  #readable: ReadableStream<Uint8Array> | undefined;
+  #writable: WritableStream<Uint8Array> | undefined;
+
+  /**
+   * Wraps a socket the Bun dialer connected.
+   *
+   * @param socket A socket from this module's dialer.
+   * @throws {TypeError} When the socket was not made by this dialer.
+   */
+  constructor(socket: BunSocketLike) {
+    if (!(socket.data instanceof Link)) {
+      throw new TypeError(
+        "Cannot wrap this socket in a BunConn: it was not made by the Bun dialer",
+      );
+    }
+    this.socket = socket;
+    this.#link = socket.data;
+    this.#link.socket ??= socket as BunSocketLike<Link>;
+    this.localAddr = { hostname: socket.localAddress, port: socket.localPort };
+    this.remoteAddr = {
+      hostname: socket.remoteAddress,
+      port: socket.remotePort,
+    };
+  }
+
+  /** Bytes from the peer; built on first access. */
+  get readable(): ReadableStream<Uint8Array> {
+    return this.#readable ??= this.#makeReadable();
+  }
+
+  /** Bytes to the peer; built on first access. */
+  get writable(): WritableStream<Uint8Array> {
+    return this.#writable ??= this.#makeWritable();
+  }
+
+  /** Closes the connection at once (`socket.end()`); idempotent. */
+  close(): void {
+    this.#link.close();
+  }
+
+  #makeReadable(): ReadableStream<Uint8Array> {
+    const link = this.#link;
+    return new ReadableStream<Uint8Array>({
+      start: (c) => {
+        for (const chunk of link.chunks) c.enqueue(chunk);
+        link.chunks = [];
+        link.buffered = 0;
+        if (link.readDone || link.closedLocally) {
+          link.readDone = true;
+          c.error(link.gone());
+        } else if (link.eof) {
+          link.readDone = true;
+          c.close();
+        } else if (link.error !== undefined || link.socketClosed) {
+          link.readDone = true;
+          c.error(link.gone());
+        } else {
+          link.controller = c;
+        }
+      },
+      pull: () => link.resume(),
+      cancel: () => {
+        link.readDone = true;
+        link.close();
+      },
+    }, {
+      highWaterMark: READ_HIGH_WATER_MARK,
+      size: (chunk) => chunk.byteLength,
+    });
+  }
+
+  #makeWritable(): WritableStream<Uint8Array> {
+    const link = this.#link;
+    const socket = this.socket;
+    return new WritableStream<Uint8Array>({
+      start: (c) => {
+        link.writableController = c;
+        if (link.socketClosed || link.closedLocally) c.error(link.gone());
+      },
+      write: async (chunk) => {
+        checkChunk(chunk);
+        let offset = 0;
+        for (;;) {
+          if (link.socketClosed || link.closedLocally) throw link.gone();
+          const n = socket.write(
+            offset === 0 ? chunk : chunk.subarray(offset),
+          );
+          if (n < 0) throw link.gone();
+          offset += n;
+          if (offset >= chunk.byteLength) return;
+          await new Promise<void>((resolve, reject) => {
+            link.drain = { resolve, reject };
+          });
+        }
+      },
+      close: () => {
+        if (link.socketClosed || link.closedLocally) throw link.gone();
+        link.writeShut = true;
+        socket.shutdown();
+        if (link.eof || link.readDone) socket.end();
+      },
+      abort: () => this.close(),
+    });
+  }
+}
+
+function bun(): BunConnectLike {
+  const found = (globalThis as { Bun?: BunConnectLike }).Bun;
+  if (found === undefined) {
+    throw new TypeError("Cannot connect with the Bun dialer outside Bun");
+  }
+  return found;
+}
+
+function connect(
+  endpoint: Endpoint,
+  { signal }: ConnectOptions,
+): Promise<BunConn> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<BunConn>((resolve, reject) => {
+    let aborted = false;
+    // Bun.connect cannot be cancelled: an abort rejects at once, and the
+    // socket is closed when (if) the connect lands.
+    const unwatch = watchAbort(signal, (reason) => {
+      aborted = true;
+      reject(reason);
+    });
+    let pending: Promise<BunSocketLike<Link>>;
+    try {
+      pending = bun().connect({
+        hostname: endpoint.zone === undefined
+          ? endpoint.address
+          : `${endpoint.address}%${endpoint.zone}`,
+        port: endpoint.port,
+        allowHalfOpen: true,
+        data: new Link(),
+        socket: HANDLERS,
+      });
+    } catch (err) {
+      unwatch();
+      reject(connectError(err, process.platform));
+      return;
+    }
+    pending.then((socket) => {
+      unwatch();
+      if (aborted) {
+        socket.data.close();
+        return;
+      }
+      socket.setNoDelay(true);
+      resolve(new BunConn(socket));
+    }, (err: unknown) => {
+      unwatch();
+      if (!aborted) reject(connectError(err, process.platform));
+    });
+  });
+}
+
+/**
+ * The Bun dialer for the core's `dial()`: `Bun.connect({ hostname, port,
+ * allowHalfOpen: true, socket })` to the one address it is given, then
+ * `setNoDelay(true)` (Go's default).
+ *
+ * A failed connect rejects with a `SyscallError` (`connect: connection
+ * refused`, `code` `"ECONNREFUSED"`, Bun's error as `cause`).
+ *
+ * An abort rejects at once with the signal's reason. `Bun.connect` takes no
+ * signal and returns nothing to cancel before it settles, so the attempt's
+ * socket stays with the kernel until the connect lands (it is then closed
+ * at once) or fails (a connect to a host that never answers lingers up to
+ * the kernel's SYN retry limit, about two minutes on Linux). After the
+ * connect settles the signal is no longer watched. `close()` closes the
+ * connection at once; closing twice is harmless.
+ *
+ * @example Connecting to one endpoint
+ * ```ts ignore
+ * import { dialer } from "@nettrace/nettrace/bun";
+ *
+ * const conn = await dialer.connect(
+ *   { address: "::1", family: 6, port: 8080 },
+ *   { signal: AbortSignal.timeout(1000) },
+ * );
+ * dialer.close(conn);
+ * ```
+ */
+export const dialer: Dialer<BunConn> = {
+  connect,
+  close: (conn: BunConn): void => conn.close(),
+};

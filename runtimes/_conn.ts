@@ -1,0 +1,60 @@
+/**
+ * What the Bun and Node connections share: the read buffer bound, the error
+ * for a closed connection, the chunk check, and the abort bookkeeping of a
+ * connect.
+ *
+ * @module
+ */
+
+/**
+ * How many received bytes a connection holds for a slow reader before it
+ * stops reading from the socket (the kernel's buffers then fill and TCP flow
+ * control stops the peer). 64 KiB, Node's own default for a socket.
+ */
+export const READ_HIGH_WATER_MARK = 64 * 1024;
+
+/**
+ * The error a stream of a connection fails with once the connection has
+ * been closed locally: Go's `net.ErrClosed` text.
+ *
+ * @returns A fresh error.
+ */
+export function closedError(): Error {
+  const err = new Error("use of closed network connection");
+  err.name = "ConnectionClosedError";
+  return err;
+}
+
+/**
+ * Checks a chunk written to a connection's `writable`.
+ *
+ * @param chunk What was written.
+ * @returns The chunk.
+ * @throws {TypeError} When it is not a `Uint8Array`.
+ */
+export function checkChunk(chunk: unknown): Uint8Array {
+  if (chunk instanceof Uint8Array) return chunk;
+  throw new TypeError(
+    `Cannot write ${
+      chunk === null ? "null" : typeof chunk
+    } to a connection: expected a Uint8Array`,
+  );
+}
+
+/**
+ * Watches `signal` while a connect is in flight: calls `onAbort` once if it
+ * aborts, and stops watching when `done()` is called (success or failure).
+ * The listener is added with `{ once: true }` and always removed.
+ *
+ * @param signal The connect's signal (not yet aborted).
+ * @param onAbort Called at most once, with the signal's reason.
+ * @returns `done`, which stops watching.
+ */
+export function watchAbort(
+  signal: AbortSignal,
+  onAbort: (reason: unknown) => void,
+): () => void {
+  const listener = () => onAbort(signal.reason);
+  signal.addEventListener("abort", listener, { once: true });
+  return () => signal.removeEventListener("abort", listener);
+}

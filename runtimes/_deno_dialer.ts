@@ -1,0 +1,89 @@
+/**
+ * The Deno dialer: one `Deno.connect()` per endpoint, returning the
+ * `Deno.TcpConn` as it is (it already is a `Conn`).
+ *
+ * @module
+ */
+
+import type { ConnectOptions, Dialer, Endpoint } from "../src/types.ts";
+import { connectError } from "./_errno.ts";
+
+/** The connection the Deno dialer returns: Deno's own `TcpConn`. */
+export type DenoConn = Deno.TcpConn;
+
+async function connect(
+  endpoint: Endpoint,
+  { signal }: ConnectOptions,
+): Promise<DenoConn> {
+  signal.throwIfAborted();
+  let conn: Deno.TcpConn;
+  try {
+    // Deno 2.9 takes the signal: an abort rejects the pending connect with
+    // the signal's reason and closes its socket; once connected, the
+    // connection no longer depends on the signal.
+    conn = await Deno.connect({
+      hostname: endpoint.zone === undefined
+        ? endpoint.address
+        : `${endpoint.address}%${endpoint.zone}`,
+      port: endpoint.port,
+      transport: "tcp",
+      autoSelectFamily: false,
+      signal,
+    });
+  } catch (err) {
+    if (signal.aborted) throw signal.reason;
+    throw connectError(err, Deno.build.os);
+  }
+  if (signal.aborted) {
+    // Connected in the same turn as the abort: the abort wins.
+    closeQuietly(conn);
+    throw signal.reason;
+  }
+  try {
+    conn.setNoDelay(true);
+  } catch (err) {
+    // Reset between the connect and here: report it as the connect's error.
+    closeQuietly(conn);
+    throw connectError(err, Deno.build.os);
+  }
+  return conn;
+}
+
+function closeQuietly(conn: DenoConn): void {
+  try {
+    conn.close();
+  } catch {
+    // Already closed: by close(), or by closing or cancelling its streams.
+  }
+}
+
+/**
+ * The Deno dialer for the core's `dial()`: `Deno.connect({ hostname, port,
+ * transport: "tcp", autoSelectFamily: false, signal })` to the one address it
+ * is given (a zone is appended as `%zone`), then `setNoDelay(true)` (Go's
+ * default).
+ *
+ * A failed connect rejects with a `SyscallError` (`connect: connection
+ * refused`, `code` `"ECONNREFUSED"`, Deno's error as `cause`). An abort
+ * rejects at once with the signal's reason. `close()` closes the connection;
+ * unlike `TcpConn.close()` it may be called again, and after the
+ * connection's streams have closed it.
+ *
+ * Note that in Deno closing `conn.writable` (or cancelling `conn.readable`)
+ * closes the whole connection; use `conn.closeWrite()` to half-close.
+ *
+ * @example Connecting to one endpoint
+ * ```ts ignore
+ * import { dialer } from "@nettrace/nettrace/deno";
+ *
+ * const conn = await dialer.connect(
+ *   { address: "127.0.0.1", family: 4, port: 8080 },
+ *   { signal: AbortSignal.timeout(1000) },
+ * );
+ * dialer.close(conn);
+ * ```
+ */
+export const dialer: Dialer<DenoConn> = {
+  connect,
+  close: closeQuietly,
+};

@@ -1,0 +1,297 @@
+/**
+ * The Node dialer: one `net.connect()` per endpoint, with Node's own family
+ * selection off, `TCP_NODELAY` on (Go's default) and half-close allowed, and
+ * a {@linkcode NodeConn} that adds web streams to the `net.Socket`.
+ *
+ * @module
+ */
+
+import { connect as netConnect, type Socket } from "node:net";
+import process from "node:process";
+import type {
+  Conn,
+  ConnectOptions,
+  Dialer,
+  Endpoint,
+  NetAddr,
+} from "../src/types.ts";
+import { connectError } from "./_errno.ts";
+import {
+  checkChunk,
+  closedError,
+  READ_HIGH_WATER_MARK,
+  watchAbort,
+} from "./_conn.ts";
+
+function noop(): void {}
+
+/**
+ * A TCP connection made by the Node dialer: the `net.Socket` itself as
+ * {@linkcode NodeConn.socket}, plus the {@linkcode Conn} view of it.
+ *
+ * The web streams are built on first access, so code that takes `.socket`
+ * pays nothing for them. Use one or the other for reading: the `readable`
+ * consumes the socket's `'data'` events.
+ *
+ * - `readable` pulls: it holds at most 64 KiB that nobody has read, then
+ *   pauses the socket (the kernel's buffers fill and TCP stops the peer) and
+ *   resumes it when the reader asks for more. It ends when the peer closes
+ *   its side; it fails with the socket's error, or with `use of closed
+ *   network connection` once the connection is closed locally. Cancelling it
+ *   closes the connection.
+ * - `writable`'s `write()` resolves when the socket has handed the chunk to
+ *   the kernel, so a slow peer makes writes wait and a written buffer may be
+ *   reused at once. `close()` half-closes (`socket.end()`, a FIN; reading
+ *   goes on); `abort()` closes the connection.
+ *
+ * The socket is opened with `allowHalfOpen: true`, as Go and Deno behave:
+ * after the peer's FIN the connection can still be written to, until it is
+ * closed or its `writable` is closed.
+ *
+ * @example Reading and writing through the web streams
+ * ```ts ignore
+ * import { dialer } from "@nettrace/nettrace/node";
+ *
+ * const conn = await dialer.connect(
+ *   { address: "127.0.0.1", family: 4, port: 7 },
+ *   { signal: AbortSignal.timeout(1000) },
+ * );
+ * const writer = conn.writable.getWriter();
+ * await writer.write(new TextEncoder().encode("ping"));
+ * const { value } = await conn.readable.getReader().read();
+ * conn.close();
+ * ```
+ *
+ * @example Using the net.Socket directly
+ * ```ts ignore
+ * import { dial } from "@nettrace/nettrace/node";
+ *
+ * const { socket } = await dial("127.0.0.1:7");
+ * socket.on("data", (data) => console.log(data));
+ * socket.end("ping");
+ * ```
+ */
+export class NodeConn implements Conn {
+  /** The connected `net.Socket`. */
+  readonly socket: Socket;
+  /** This end's address, read when the connection was made. */
+  readonly localAddr: NetAddr;
+  /** The peer's address, read when the connection was made. */
+  readonly remoteAddr: NetAddr;
+  #readable: ReadableStream<Uint8Array> | undefined;
+  #writable: WritableStream<Uint8Array> | undefined;
+  #writableController: WritableStreamDefaultController | undefined;
+  #error: unknown;
+  #closed = false;
+
+  /**
+   * Wraps a connected socket. The dialer does this; there is little reason
+   * to call it yourself.
+   *
+   * @param socket A `net.Socket` that has emitted `'connect'`.
+   */
+  constructor(socket: Socket) {
+    this.socket = socket;
+    this.localAddr = {
+      hostname: socket.localAddress ?? "",
+      port: socket.localPort ?? 0,
+    };
+    this.remoteAddr = {
+      hostname: socket.remoteAddress ?? "",
+      port: socket.remotePort ?? 0,
+    };
+    // Node throws an 'error' event that nobody listens to; a connection
+    // nobody reads (a race loser, an idle pool member) must not crash the
+    // process when the peer resets it.
+    socket.on("error", (err: Error) => {
+      this.#error ??= err;
+      this.#writableController?.error(err);
+    });
+  }
+
+  /** Bytes from the peer; built on first access. */
+  get readable(): ReadableStream<Uint8Array> {
+    return this.#readable ??= this.#makeReadable();
+  }
+
+  /** Bytes to the peer; built on first access. */
+  get writable(): WritableStream<Uint8Array> {
+    return this.#writable ??= this.#makeWritable();
+  }
+
+  /** Closes the connection at once (`socket.destroy()`); idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.socket.destroy();
+    this.#writableController?.error(this.#error ?? closedError());
+  }
+
+  #makeReadable(): ReadableStream<Uint8Array> {
+    const socket = this.socket;
+    let controller!: ReadableStreamDefaultController<Uint8Array>;
+    let done = false;
+    const finish = () => {
+      done = true;
+      socket.off("data", onData);
+      socket.off("end", onEnd);
+      socket.off("error", onError);
+      socket.off("close", onClose);
+    };
+    const onData = (chunk: Uint8Array) => {
+      controller.enqueue(
+        new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength),
+      );
+      if ((controller.desiredSize ?? 0) <= 0) socket.pause();
+    };
+    const onEnd = () => {
+      finish();
+      controller.close();
+    };
+    const onError = (err: unknown) => {
+      finish();
+      controller.error(err);
+    };
+    const onClose = () => {
+      // 'close' without 'end' or 'error' first: closed locally.
+      finish();
+      controller.error(this.#error ?? closedError());
+    };
+    return new ReadableStream<Uint8Array>({
+      start: (c) => {
+        controller = c;
+        if (socket.readableEnded) {
+          done = true;
+          c.close();
+        } else if (socket.destroyed) {
+          done = true;
+          c.error(this.#error ?? closedError());
+        } else {
+          socket.on("data", onData);
+          socket.on("end", onEnd);
+          socket.on("error", onError);
+          socket.on("close", onClose);
+        }
+      },
+      pull: () => {
+        if (!done && socket.isPaused()) socket.resume();
+      },
+      cancel: () => {
+        if (!done) finish();
+        this.close();
+      },
+    }, {
+      highWaterMark: READ_HIGH_WATER_MARK,
+      size: (chunk) => chunk.byteLength,
+    });
+  }
+
+  #makeWritable(): WritableStream<Uint8Array> {
+    const socket = this.socket;
+    const gone = () => this.#error ?? closedError();
+    return new WritableStream<Uint8Array>({
+      start: (c) => {
+        this.#writableController = c;
+        if (socket.destroyed) c.error(gone());
+      },
+      write: (chunk) =>
+        new Promise<void>((resolve, reject) => {
+          checkChunk(chunk);
+          if (socket.destroyed || socket.writableEnded) {
+            reject(gone());
+            return;
+          }
+          // The callback runs once the chunk is with the kernel (a tick after
+          // a write that went through at once), or with the error.
+          socket.write(chunk, (err) => {
+            if (err) reject(this.#error ?? err);
+            else resolve();
+          });
+        }),
+      close: () =>
+        new Promise<void>((resolve, reject) => {
+          if (socket.destroyed) {
+            reject(gone());
+            return;
+          }
+          socket.end(() => {
+            // end()'s callback also runs when the socket fails first.
+            if (this.#error !== undefined) reject(this.#error);
+            else resolve();
+          });
+        }),
+      abort: () => this.close(),
+    });
+  }
+}
+
+function connect(
+  endpoint: Endpoint,
+  { signal }: ConnectOptions,
+): Promise<NodeConn> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<NodeConn>((resolve, reject) => {
+    const socket = netConnect({
+      host: endpoint.zone === undefined
+        ? endpoint.address
+        : `${endpoint.address}%${endpoint.zone}`,
+      port: endpoint.port,
+      family: endpoint.family,
+      autoSelectFamily: false,
+      noDelay: true,
+      allowHalfOpen: true,
+    });
+    const settle = () => {
+      unwatch();
+      socket.off("connect", onConnect);
+      socket.off("error", onError);
+    };
+    const onConnect = () => {
+      const conn = new NodeConn(socket);
+      settle();
+      resolve(conn);
+    };
+    const onError = (err: Error) => {
+      settle();
+      socket.on("error", noop);
+      socket.destroy();
+      reject(connectError(err, process.platform));
+    };
+    const unwatch = watchAbort(signal, (reason) => {
+      settle();
+      // A connect error may already be queued for the next tick.
+      socket.on("error", noop);
+      socket.destroy();
+      reject(reason);
+    });
+    socket.once("connect", onConnect);
+    socket.once("error", onError);
+  });
+}
+
+/**
+ * The Node dialer for the core's `dial()`: `net.connect({ host, port,
+ * family, autoSelectFamily: false, noDelay: true, allowHalfOpen: true })` to
+ * the one address it is given.
+ *
+ * A failed connect rejects with a `SyscallError` (`connect: connection
+ * refused`, `code` `"ECONNREFUSED"`, the Node error as `cause`). An abort
+ * rejects at once with the signal's reason and destroys the socket, which
+ * closes the pending connect. After the connect settles the signal is no
+ * longer watched. `close()` destroys the socket; closing twice is harmless.
+ *
+ * @example Connecting to one endpoint
+ * ```ts ignore
+ * import { dialer } from "@nettrace/nettrace/node";
+ *
+ * const conn = await dialer.connect(
+ *   { address: "::1", family: 6, port: 8080 },
+ *   { signal: AbortSignal.timeout(1000) },
+ * );
+ * dialer.close(conn);
+ * ```
+ */
+export const dialer: Dialer<NodeConn> = {
+  connect,
+  close: (conn: NodeConn): void => conn.close(),
+};

@@ -1,0 +1,89 @@
+/**
+ * nettrace for Deno: a ready {@linkcode dial} bound to the system resolver (getaddrinfo, so `/etc/hosts` counts) and
+ * `Deno.connect`, plus the whole runtime-neutral core re-exported, so one import
+ * is enough.
+ *
+ * Importing this module installs an `AsyncLocalStorage` (from
+ * `node:async_hooks`) as the ambient-context storage, once per process, so
+ * `runWithContext(ctx, fn)` reaches dials made anywhere inside `fn`, across
+ * `await`s.
+ *
+ * @example Dialing with a trace
+ * ```ts ignore
+ * import { dial } from "@nettrace/nettrace/deno";
+ *
+ * const conn = await dial("localhost:5432", {
+ *   trace: {
+ *     connectStart: ({ addr }) => console.log("trying", addr),
+ *     connectDone: ({ addr, error }) => console.log(addr, error?.message ?? "connected"),
+ *   },
+ * });
+ * console.log(conn.remoteAddr);
+ * conn.close();
+ * ```
+ *
+ * @module
+ */
+
+import { AsyncLocalStorage } from "node:async_hooks";
+import {
+  type Context,
+  dial as coreDial,
+  type DialOptions,
+  hasContextStorage,
+  type Resolver,
+  setContextStorage,
+} from "../mod.ts";
+import { type DenoConn, dialer } from "./_deno_dialer.ts";
+import { createResolver, resolver } from "./_deno_resolver.ts";
+
+export * from "../mod.ts";
+export { createResolver, dialer, resolver };
+export type { ResolvedAddr, ResolverOptions } from "./_deno_resolver.ts";
+export type { DenoConn };
+
+if (!hasContextStorage()) setContextStorage(new AsyncLocalStorage<Context>());
+
+/** Options for this adapter's {@linkcode dial}. */
+export interface RuntimeDialOptions extends DialOptions {
+  /**
+   * The resolver; a name-server one comes from
+   * `createResolver({ nameServer })`.
+   * @default {resolver}
+   */
+  resolver?: Resolver;
+}
+
+const defaults = { resolver, dialer };
+
+/**
+ * Dials `address` (`host:port`) on Deno with RFC 8305 Happy Eyeballs,
+ * reporting to the context's trace, like Go's `net.Dialer.DialContext`.
+ *
+ * @param address `host:port`, `[ipv6]:port` or `[ipv6%zone]:port`.
+ * @param options How to dial: network, context, signal, timeout, trace,
+ * the RFC 8305 delays, the resolver.
+ * @returns The winning connection: Deno's own `Deno.TcpConn`.
+ * @throws {AddrError} If `address` cannot be parsed.
+ * @throws {DialError} If every attempt or the lookup failed.
+ * @throws The signal's reason when the dial is aborted or times out.
+ *
+ * @example Dialing a name with a 5 s budget
+ * ```ts ignore
+ * import { dial } from "@nettrace/nettrace/deno";
+ *
+ * const conn = await dial("localhost:8080", { timeout: 5_000 });
+ * conn.close();
+ * ```
+ */
+export function dial(
+  address: string,
+  options?: RuntimeDialOptions,
+): Promise<DenoConn> {
+  if (options === undefined) return coreDial(address, defaults);
+  return coreDial(address, {
+    ...options,
+    resolver: options.resolver ?? resolver,
+    dialer,
+  });
+}

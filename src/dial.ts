@@ -638,10 +638,16 @@ class DialRun<C> {
       });
     }
     let promise: Promise<C>;
-    try {
-      promise = this.#dialer.connect(endpoint, { signal: controller.signal });
-    } catch (error) {
-      promise = Promise.reject(error);
+    if (this.#settled) {
+      // The connectStart hook gave the dial up: open nothing.
+      attempt.cancelled = true;
+      promise = Promise.reject(this.#cancelled(attempt));
+    } else {
+      try {
+        promise = this.#dialer.connect(endpoint, { signal: controller.signal });
+      } catch (error) {
+        promise = Promise.reject(error);
+      }
     }
     Promise.resolve(promise).then(
       (conn) => this.#onConnected(index, conn),

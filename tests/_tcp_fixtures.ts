@@ -51,6 +51,13 @@ export interface ServerOptions {
    */
   host?: LoopbackHost;
   /**
+   * The port to listen on; 0 picks a free one. A port already taken on
+   * `host` makes the start reject with an error whose `code` is
+   * `"EADDRINUSE"` (retry with another port).
+   * @default {0}
+   */
+  port?: number;
+  /**
    * Called with each accepted socket (paused when `pauseOnConnect`).
    * @default {() => {}}
    */
@@ -100,7 +107,7 @@ export async function startServer(
   );
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen({ host, port: 0 }, () => {
+    server.listen({ host, port: options.port ?? 0 }, () => {
       server.off("error", reject);
       resolve();
     });
@@ -144,6 +151,13 @@ export interface EchoServerOptions {
    * @default {"127.0.0.1"}
    */
   host?: LoopbackHost;
+  /**
+   * The port to listen on; 0 picks a free one. A port already taken on
+   * `host` makes the start reject with an error whose `code` is
+   * `"EADDRINUSE"`.
+   * @default {0}
+   */
+  port?: number;
 }
 
 /**
@@ -159,6 +173,7 @@ export function startEchoServer(
 ): Promise<TcpServer> {
   return startServer({
     host: options.host,
+    port: options.port,
     onConnection: (socket) => socket.pipe(socket),
   });
 }
@@ -203,6 +218,17 @@ export interface HangingListener {
   close(): Promise<void>;
 }
 
+/** Options for {@linkcode startHangingListener}. */
+export interface HangingListenerOptions {
+  /**
+   * The port to listen on; 0 picks a free one. A port already taken on the
+   * host makes the start reject with an error whose `code` is
+   * `"EADDRINUSE"`.
+   * @default {0}
+   */
+  port?: number;
+}
+
 /** A listening socket that never accepts, and how to close it. */
 interface RawListener {
   port: number;
@@ -232,14 +258,17 @@ interface RawListener {
  * full stays in SYN-SENT.
  *
  * @param host The loopback address.
+ * @param options The port.
  * @returns The listener.
  */
 export async function startHangingListener(
   host: LoopbackHost = "127.0.0.1",
+  options: HangingListenerOptions = {},
 ): Promise<HangingListener> {
+  const port = options.port ?? 0;
   const raw = "Bun" in globalThis
-    ? await ffiListener(host)
-    : await workerListener(host);
+    ? await ffiListener(host, port)
+    : await workerListener(host, port);
   const fillers: Socket[] = [];
   try {
     for (let i = 0; i < raw.queue; i++) {
@@ -270,19 +299,25 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const net = require("node:net");
 const server = net.createServer((socket) => socket.destroy());
-server.listen({ host: workerData.host, port: 0, backlog: 1 }, () => {
-  parentPort.postMessage(server.address().port);
+server.once("error", (err) => {
+  parentPort.postMessage({ code: err.code ?? "UNKNOWN", message: err.message });
+});
+server.listen({ host: workerData.host, port: workerData.port, backlog: 1 }, () => {
+  parentPort.postMessage({ port: server.address().port });
   // Block this thread's event loop: the listener never accepts.
   Atomics.wait(new Int32Array(workerData.wake), 0, 0);
   server.close();
 });
 `;
 
-async function workerListener(host: LoopbackHost): Promise<RawListener> {
+async function workerListener(
+  host: LoopbackHost,
+  wanted: number,
+): Promise<RawListener> {
   const wake = new SharedArrayBuffer(4);
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: { host, wake },
+    workerData: { host, port: wanted, wake },
   });
   const exited = new Promise<void>((resolve) =>
     worker.once("exit", () => resolve())
@@ -290,7 +325,15 @@ async function workerListener(host: LoopbackHost): Promise<RawListener> {
   let port: number;
   try {
     port = await new Promise<number>((resolve, reject) => {
-      worker.once("message", resolve);
+      worker.once(
+        "message",
+        (reply: { port?: number; code?: string; message?: string }) => {
+          if (reply.port !== undefined) return resolve(reply.port);
+          reject(
+            Object.assign(new Error(reply.message), { code: reply.code }),
+          );
+        },
+      );
       worker.once("error", reject);
     });
   } catch (err) {
@@ -317,6 +360,7 @@ interface FfiSymbols {
   listen(fd: number, backlog: number): number;
   getsockname(fd: number, addr: unknown, len: unknown): number;
   close(fd: number): number;
+  __errno_location(): unknown;
 }
 
 interface BunFfi {
@@ -325,17 +369,22 @@ interface BunFfi {
     symbols: Record<string, { args: string[]; returns: string }>,
   ): { symbols: FfiSymbols; close(): void };
   ptr(view: ArrayBufferView): unknown;
+  read: { i32(ptr: unknown, offset?: number): number };
 }
 
-async function ffiListener(host: LoopbackHost): Promise<RawListener> {
+async function ffiListener(
+  host: LoopbackHost,
+  wanted: number,
+): Promise<RawListener> {
   const specifier = "bun:ffi";
-  const { dlopen, ptr } = await import(specifier) as BunFfi;
+  const { dlopen, ptr, read } = await import(specifier) as BunFfi;
   const lib = dlopen("libc.so.6", {
     socket: { args: ["i32", "i32", "i32"], returns: "i32" },
     bind: { args: ["i32", "ptr", "u32"], returns: "i32" },
     listen: { args: ["i32", "i32"], returns: "i32" },
     getsockname: { args: ["i32", "ptr", "ptr"], returns: "i32" },
     close: { args: ["i32"], returns: "i32" },
+    __errno_location: { args: [], returns: "ptr" },
   });
   const libc = lib.symbols;
   const six = host === "::1";
@@ -349,15 +398,25 @@ async function ffiListener(host: LoopbackHost): Promise<RawListener> {
     lib.close();
     throw new Error("socket() failed");
   }
-  // struct sockaddr_in / sockaddr_in6, port 0 (the kernel picks one).
+  // struct sockaddr_in / sockaddr_in6; port 0 lets the kernel pick one.
   const addr = new Uint8Array(six ? 28 : 16);
   const view = new DataView(addr.buffer);
   view.setUint16(0, six ? AF_INET6 : AF_INET, true);
+  view.setUint16(2, wanted, false);
   if (six) addr[8 + 15] = 1;
   else addr.set([127, 0, 0, 1], 4);
   const len = new Uint32Array([addr.length]);
+  if (libc.bind(fd, ptr(addr), addr.length) !== 0) {
+    const EADDRINUSE = 98;
+    const errno = read.i32(libc.__errno_location(), 0);
+    libc.close(fd);
+    lib.close();
+    throw Object.assign(
+      new Error(`cannot bind ${host} port ${wanted} (errno ${errno})`),
+      { code: errno === EADDRINUSE ? "EADDRINUSE" : `errno ${errno}` },
+    );
+  }
   if (
-    libc.bind(fd, ptr(addr), addr.length) !== 0 ||
     libc.listen(fd, 0) !== 0 ||
     libc.getsockname(fd, ptr(addr), ptr(len)) !== 0
   ) {

@@ -1,0 +1,949 @@
+/**
+ * The demo: `npm run demo`, `deno task demo`, `bun run demo`.
+ *
+ * With no target it stages a real Happy Eyeballs race on loopback: a DNS
+ * server (the test fixture) answers `race.test` with AAAA `::1` (20 ms late)
+ * and A `127.0.0.1`; `[::1]:P` is a listener whose accept queue is full, so
+ * the IPv6 attempt hangs, and `127.0.0.1:P` is an echo server. The dial
+ * tries IPv6 first, starts IPv4 when the attempt delay runs out, IPv4 wins
+ * and IPv6 is cancelled. It prints the timeline and a waterfall, then sends
+ * a line through the connection and reads the echo.
+ *
+ * With a target (`npm run demo -- localhost:8080`) it dials that with the
+ * system resolver and prints the same timeline (nothing is sent).
+ *
+ * The adapter is picked by runtime here — a script may; the library never
+ * does. Exit status: 0 connected, 1 the dial failed, 2 bad arguments.
+ *
+ * @module
+ */
+
+import process from "node:process";
+import type {
+  AttemptCause,
+  Conn,
+  Family,
+  IPAddr,
+  Network,
+  Resolver,
+  Trace,
+} from "./mod.ts";
+import type { RuntimeDialOptions } from "./runtimes/node.ts";
+import { startDnsServer } from "./tests/_dns_server.ts";
+import {
+  startEchoServer,
+  startHangingListener,
+} from "./tests/_tcp_fixtures.ts";
+
+/** The slice of a runtime adapter the demo uses. */
+interface Adapter {
+  dial(address: string, options?: RuntimeDialOptions): Promise<Conn>;
+  createResolver(options: {
+    nameServer: { address: string; port: number };
+  }): Resolver;
+  resolver: Resolver;
+  splitHostPort(hostport: string): [string, string];
+  DialError: new (errors: Error[]) => AggregateError;
+  DEFAULT_ATTEMPT_DELAY: number;
+  DEFAULT_RESOLUTION_DELAY: number;
+}
+
+const USAGE = `Usage: demo [options] [host:port]
+
+Dials host:port with nettrace (RFC 8305 Happy Eyeballs) and prints the
+timeline: each DNS answer, each connection attempt, the winner. With no
+host:port, stages a race on loopback: race.test has AAAA ::1 (hangs) and
+A 127.0.0.1 (echoes); IPv4 wins after the attempt delay.
+
+Options:
+  --attempt-delay MS      RFC 8305 Connection Attempt Delay (default 250;
+                          the dial clamps it to 10..2000)
+  --resolution-delay MS   RFC 8305 Resolution Delay (default 50)
+  --family 4|6            dial over IPv4 only (tcp4) or IPv6 only (tcp6)
+  --timeout MS            give up the whole dial after MS (default 10000
+                          with a target, 3000 for the staged race)
+  --json                  print one JSON document instead of text
+  -h, --help              show this help
+
+Examples:
+  npm run demo
+  npm run demo -- --attempt-delay 100
+  npm run demo -- --json
+  npm run demo -- localhost:8080
+  deno task demo -- --family 4
+  bun run demo -- localhost:8080`;
+
+/** The parsed command line. */
+interface Args {
+  target: string | undefined;
+  attemptDelay: number | undefined;
+  resolutionDelay: number | undefined;
+  family: Family | undefined;
+  timeout: number | undefined;
+  json: boolean;
+  help: boolean;
+}
+
+class UsageError extends Error {}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = {
+    target: undefined,
+    attemptDelay: undefined,
+    resolutionDelay: undefined,
+    family: undefined,
+    timeout: undefined,
+    json: false,
+    help: false,
+  };
+  const valued = new Set([
+    "--attempt-delay",
+    "--resolution-delay",
+    "--family",
+    "--timeout",
+  ]);
+  for (let i = 0; i < argv.length; i++) {
+    let arg = argv[i];
+    if (arg === "--") {
+      // npm passes its own "--" on when scripts forward arguments.
+      continue;
+    }
+    if (!arg.startsWith("-") || arg === "-") {
+      if (args.target !== undefined) {
+        throw new UsageError(
+          `one target only: got "${args.target}" and "${arg}"`,
+        );
+      }
+      args.target = arg;
+      continue;
+    }
+    let value: string | undefined;
+    const eq = arg.indexOf("=");
+    if (arg.startsWith("--") && eq > 0) {
+      value = arg.slice(eq + 1);
+      arg = arg.slice(0, eq);
+    }
+    if (arg === "--json" || arg === "--help" || arg === "-h") {
+      if (value !== undefined) {
+        throw new UsageError(`${arg} takes no value (got "${value}")`);
+      }
+      if (arg === "--json") args.json = true;
+      else args.help = true;
+      continue;
+    }
+    if (!valued.has(arg)) throw new UsageError(`unknown option "${arg}"`);
+    if (value === undefined) {
+      value = argv[++i];
+      if (value === undefined) throw new UsageError(`${arg} needs a value`);
+    }
+    switch (arg) {
+      case "--attempt-delay":
+        args.attemptDelay = milliseconds(arg, value);
+        break;
+      case "--resolution-delay":
+        args.resolutionDelay = milliseconds(arg, value);
+        break;
+      case "--timeout":
+        args.timeout = milliseconds(arg, value);
+        if (args.timeout === 0) {
+          throw new UsageError(`--timeout must be more than 0 ms`);
+        }
+        break;
+      case "--family":
+        if (value !== "4" && value !== "6") {
+          throw new UsageError(`--family must be 4 or 6, not "${value}"`);
+        }
+        args.family = value === "4" ? 4 : 6;
+        break;
+    }
+  }
+  return args;
+}
+
+function milliseconds(flag: string, text: string): number {
+  const n = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
+  if (!Number.isFinite(n)) {
+    throw new UsageError(
+      `${flag} must be a number of milliseconds (>= 0), not "${text}"`,
+    );
+  }
+  return n;
+}
+
+// ── recording ───────────────────────────────────────────────────────────
+
+type Outcome =
+  | "connected"
+  | "cancelled"
+  | "refused"
+  | "reset"
+  | "timed out"
+  | "unreachable"
+  | "failed";
+
+/** One thing that happened, `t` ms after the dial started. */
+type DemoEvent =
+  | { t: number; type: "dnsStart"; host: string }
+  | { t: number; type: "dnsQuery"; family: Family }
+  | {
+    t: number;
+    type: "dnsAnswer";
+    family: Family;
+    addrs: string[];
+    error?: string;
+  }
+  | {
+    t: number;
+    type: "dnsDone";
+    addrs: string[];
+    coalesced: boolean;
+    error?: string;
+  }
+  | {
+    t: number;
+    type: "connectStart";
+    attempt: number;
+    addr: string;
+    family: Family;
+    cause: AttemptCause;
+  }
+  | {
+    t: number;
+    type: "connectDone";
+    attempt: number;
+    addr: string;
+    family: Family;
+    outcome: Outcome;
+    error?: string;
+  }
+  | { t: number; type: "won"; attempt: number; addr: string; family: Family }
+  | { t: number; type: "failed"; error: string; errors: string[] };
+
+/** Collects the events of one dial and knows when everything has settled. */
+class Recorder {
+  readonly events: DemoEvent[] = [];
+  #t0 = 0;
+  #open = 0;
+  #idle: (() => void) | undefined;
+
+  start(): void {
+    this.#t0 = performance.now();
+  }
+
+  now(): number {
+    return Math.round((performance.now() - this.#t0) * 10) / 10;
+  }
+
+  add(event: DemoEvent): void {
+    this.events.push(event);
+  }
+
+  /** Something (a lookup, an attempt) began that will report its end. */
+  opened(): void {
+    this.#open++;
+  }
+
+  closed(): void {
+    this.#open--;
+    if (this.#open === 0) this.#idle?.();
+  }
+
+  /**
+   * Waits until every lookup and attempt has reported its end (the loser's
+   * `connectDone` arrives just after the dial returns), at most `ms`.
+   */
+  settled(ms: number): Promise<void> {
+    if (this.#open <= 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#idle = done;
+    });
+  }
+
+  trace(): Trace {
+    return {
+      dnsStart: ({ host }) => {
+        this.add({ t: this.now(), type: "dnsStart", host });
+      },
+      dnsDone: ({ addrs, coalesced, error }) => {
+        this.add({
+          t: this.now(),
+          type: "dnsDone",
+          addrs: addrs.map((a) => a.address),
+          coalesced,
+          ...(error === undefined ? {} : { error: error.message }),
+        });
+      },
+      connectStart: ({ addr, family, attempt, cause }) => {
+        this.opened();
+        this.add({
+          t: this.now(),
+          type: "connectStart",
+          attempt,
+          addr,
+          family,
+          cause,
+        });
+      },
+      connectDone: ({ addr, family, attempt, error }) => {
+        this.add({
+          t: this.now(),
+          type: "connectDone",
+          attempt,
+          addr,
+          family,
+          outcome: outcomeOf(error),
+          ...(error === undefined ? {} : { error: error.message }),
+        });
+        this.closed();
+      },
+    };
+  }
+
+  /** Wraps a resolver to stamp each family's query and answer. */
+  resolver(inner: Resolver): Resolver {
+    return {
+      lookup: (host, family, options) => {
+        this.opened();
+        this.add({ t: this.now(), type: "dnsQuery", family });
+        const answered = (addrs: IPAddr[], error?: unknown) => {
+          this.add({
+            t: this.now(),
+            type: "dnsAnswer",
+            family,
+            addrs: addrs.map((a) => a.address),
+            ...(error === undefined ? {} : { error: messageOf(error) }),
+          });
+          this.closed();
+        };
+        return inner.lookup(host, family, options).then(
+          (addrs) => {
+            answered(addrs);
+            return addrs;
+          },
+          (error: unknown) => {
+            answered([], error);
+            throw error;
+          },
+        );
+      },
+    };
+  }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function outcomeOf(error: Error | undefined): Outcome {
+  if (error === undefined) return "connected";
+  const text = error.message;
+  if (text.endsWith("operation was canceled")) return "cancelled";
+  if (text.includes("connection refused")) return "refused";
+  if (text.includes("connection reset")) return "reset";
+  if (text.includes("timed out") || text.includes("timeout")) {
+    return "timed out";
+  }
+  if (text.includes("unreachable") || text.includes("no route")) {
+    return "unreachable";
+  }
+  return "failed";
+}
+
+// ── the race on loopback ────────────────────────────────────────────────
+
+const RACE_HOST = "race.test";
+const AAAA_DELAY = 20;
+
+/** The staged race: DNS server, hanging [::1]:P, echoing 127.0.0.1:P. */
+interface Stage {
+  port: number;
+  nameServer: { address: string; port: number };
+  close(): Promise<void>;
+}
+
+async function stageRace(): Promise<Stage> {
+  const dns = await startDnsServer({
+    zone: {
+      [RACE_HOST]: {
+        AAAA: ["::1"],
+        A: ["127.0.0.1"],
+        delay: { AAAA: AAAA_DELAY },
+      },
+    },
+  });
+  try {
+    // The same port on both addresses, so one name:port races the two.
+    for (let tries = 1;; tries++) {
+      const hanging = await startHangingListener("::1");
+      try {
+        const echo = await startEchoServer({
+          host: "127.0.0.1",
+          port: hanging.port,
+        });
+        return {
+          port: hanging.port,
+          nameServer: dns.nameServer,
+          async close() {
+            await Promise.all([echo.close(), hanging.close(), dns.close()]);
+          },
+        };
+      } catch (error) {
+        await hanging.close();
+        const code = (error as { code?: unknown }).code;
+        if (code !== "EADDRINUSE" || tries === 10) throw error;
+      }
+    }
+  } catch (error) {
+    await dns.close();
+    throw error;
+  }
+}
+
+async function echo(
+  conn: Conn,
+  line: string,
+): Promise<{ sent: string; received: string; ms: number }> {
+  const bytes = new TextEncoder().encode(line);
+  const started = performance.now();
+  const writer = conn.writable.getWriter();
+  const reader = conn.readable.getReader();
+  try {
+    await writer.write(bytes);
+    const decoder = new TextDecoder();
+    let received = "";
+    let length = 0;
+    while (length < bytes.length) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      length += value.length;
+      received += decoder.decode(value, { stream: true });
+    }
+    received += decoder.decode();
+    const ms = Math.round((performance.now() - started) * 10) / 10;
+    return { sent: line, received, ms };
+  } finally {
+    writer.releaseLock();
+    reader.releaseLock();
+  }
+}
+
+// ── output ──────────────────────────────────────────────────────────────
+
+const useColor = process.stdout.isTTY === true &&
+  (process.env.NO_COLOR ?? "") === "";
+
+function paint(codes: string, text: string): string {
+  return useColor ? `\x1b[${codes}m${text}\x1b[0m` : text;
+}
+const bold = (s: string) => paint("1", s);
+const dim = (s: string) => paint("2", s);
+const green = (s: string) => paint("32", s);
+const red = (s: string) => paint("31", s);
+const yellow = (s: string) => paint("33", s);
+const cyan = (s: string) => paint("36", s);
+
+function colorOutcome(outcome: Outcome, text: string): string {
+  if (outcome === "connected") return green(text);
+  if (outcome === "cancelled") return yellow(text);
+  return red(text);
+}
+
+function ms(t: number): string {
+  return `${t.toFixed(1)} ms`;
+}
+
+function familyName(family: Family): string {
+  return family === 6 ? "IPv6" : "IPv4";
+}
+
+function recordName(family: Family): string {
+  return family === 6 ? "AAAA" : "A";
+}
+
+function causeText(cause: AttemptCause, attempt: number): string {
+  switch (cause) {
+    case "first":
+      return "first attempt";
+    case "delay":
+      return "attempt delay ran out";
+    case "failure":
+      return `#${attempt - 1} failed`;
+    case "answer":
+      return "new addresses arrived";
+  }
+}
+
+/** A bar on the waterfall: a DNS query or a connection attempt. */
+interface Span {
+  label: string;
+  start: number;
+  end: number;
+  char: string;
+  color: (s: string) => string;
+  note: string;
+}
+
+function spansOf(events: DemoEvent[], total: number): Span[] {
+  const spans: Span[] = [];
+  const queries = new Map<Family, number>();
+  const attempts = new Map<
+    number,
+    Extract<DemoEvent, { type: "connectStart" }>
+  >();
+  const ended = new Set<string>();
+  for (const e of events) {
+    if (e.type === "dnsQuery") queries.set(e.family, e.t);
+    if (e.type === "dnsAnswer") {
+      const cancelled = e.error?.endsWith("operation was canceled") ?? false;
+      spans.push({
+        label: `DNS ${recordName(e.family)}`,
+        start: queries.get(e.family) ?? 0,
+        end: e.t,
+        char: "▒",
+        color: e.error === undefined ? cyan : cancelled ? yellow : red,
+        note: e.error === undefined
+          ? `${e.addrs.length} addr${e.addrs.length === 1 ? "" : "s"}`
+          : cancelled
+          ? "cancelled"
+          : "failed",
+      });
+      ended.add(`q${e.family}`);
+    }
+    if (e.type === "connectStart") attempts.set(e.attempt, e);
+    if (e.type === "connectDone") {
+      const start = attempts.get(e.attempt)?.t ?? 0;
+      spans.push({
+        label: `#${e.attempt} ${e.addr}`,
+        start,
+        end: e.t,
+        char: e.outcome === "connected" ? "█" : "░",
+        color: (s) => colorOutcome(e.outcome, s),
+        note: e.outcome === "connected" ? "connected ✓" : e.outcome,
+      });
+      ended.add(`a${e.attempt}`);
+    }
+  }
+  // Whatever never reported its end runs to the end of the axis.
+  for (const [family, t] of queries) {
+    if (!ended.has(`q${family}`)) {
+      spans.push({
+        label: `DNS ${recordName(family)}`,
+        start: t,
+        end: total,
+        char: "▒",
+        color: dim,
+        note: "pending",
+      });
+    }
+  }
+  for (const [attempt, e] of attempts) {
+    if (!ended.has(`a${attempt}`)) {
+      spans.push({
+        label: `#${attempt} ${e.addr}`,
+        start: e.t,
+        end: total,
+        char: "░",
+        color: dim,
+        note: "pending",
+      });
+    }
+  }
+  // DNS rows first (AAAA before A), then attempts in order.
+  const rank = (s: Span) =>
+    s.label === "DNS AAAA" ? -2 : s.label === "DNS A" ? -1 : Number(
+      s.label.slice(1, s.label.indexOf(" ")),
+    );
+  return spans.sort((a, b) => rank(a) - rank(b));
+}
+
+const WIDTH = 80;
+
+function waterfall(events: DemoEvent[], total: number): string[] {
+  const end = Math.max(
+    total,
+    ...events.map((e) => e.t),
+    1,
+  );
+  const spans = spansOf(events, end);
+  if (spans.length === 0) return [];
+  const labelWidth = Math.min(
+    26,
+    Math.max(...spans.map((s) => s.label.length)),
+  );
+  const noteWidth = Math.max(...spans.map((s) => s.note.length));
+  // "  label │bar│ note" within WIDTH columns.
+  const barWidth = WIDTH - 2 - labelWidth - 2 - 2 - noteWidth;
+  const scale = end / barWidth;
+  const column = (t: number) => Math.min(barWidth - 1, Math.floor(t / scale));
+  const lines: string[] = [];
+  for (const span of spans) {
+    const from = column(span.start);
+    const to = Math.max(from, column(span.end));
+    const label = span.label.length > labelWidth
+      ? span.label.slice(0, labelWidth - 1) + "…"
+      : span.label.padEnd(labelWidth);
+    const bar = " ".repeat(from) +
+      span.color(span.char.repeat(to - from + 1)) +
+      " ".repeat(barWidth - to - 1);
+    lines.push(`  ${label} │${bar}│ ${span.color(span.note)}`);
+  }
+  const left = "0";
+  const right = ms(end);
+  const axis = left +
+    " ".repeat(Math.max(1, barWidth - left.length - right.length)) +
+    right;
+  lines.push(`  ${" ".repeat(labelWidth)}  ${dim(axis)}`);
+  lines.push(
+    `  ${" ".repeat(labelWidth)}  ${
+      dim(`one column ≈ ${scale.toFixed(1)} ms`)
+    }`,
+  );
+  return lines;
+}
+
+function timelineLines(events: DemoEvent[]): string[] {
+  const lines: string[] = [];
+  const paintKind = { dns: cyan, connect: (s: string) => s, dial: bold };
+  const row = (t: number, kind: keyof typeof paintKind, text: string) =>
+    lines.push(
+      `  ${dim(ms(t).padStart(10))}  ${
+        paintKind[kind](kind.padEnd(8))
+      } ${text}`,
+    );
+  const starts = new Map<number, number>();
+  for (const e of events) {
+    switch (e.type) {
+      case "dnsStart":
+        row(e.t, "dns", `lookup ${e.host} starts (dnsStart)`);
+        break;
+      case "dnsQuery":
+        row(e.t, "dns", `${recordName(e.family)} query sent`);
+        break;
+      case "dnsAnswer":
+        if (e.error !== undefined) {
+          row(
+            e.t,
+            "dns",
+            `${recordName(e.family).padEnd(4)}  ${
+              e.error.endsWith("operation was canceled")
+                ? yellow("cancelled (not needed any more)")
+                : red(e.error)
+            }`,
+          );
+        } else {
+          row(
+            e.t,
+            "dns",
+            `${recordName(e.family).padEnd(4)}  ${
+              e.addrs.length === 0 ? dim("no records") : e.addrs.join(", ")
+            }`,
+          );
+        }
+        break;
+      case "dnsDone":
+        row(
+          e.t,
+          "dns",
+          `lookup done (dnsDone): ${e.addrs.length} address${
+            e.addrs.length === 1 ? "" : "es"
+          }${e.coalesced ? ", shared" : ""}${
+            e.error === undefined ? "" : `, ${e.error}`
+          }`,
+        );
+        break;
+      case "connectStart":
+        starts.set(e.attempt, e.t);
+        row(
+          e.t,
+          "connect",
+          `#${e.attempt} ${e.addr} starts ${
+            dim(`(${causeText(e.cause, e.attempt)})`)
+          }`,
+        );
+        break;
+      case "connectDone": {
+        const took = e.t - (starts.get(e.attempt) ?? e.t);
+        const why = e.outcome === "failed" && e.error !== undefined
+          ? `: ${e.error}`
+          : "";
+        row(
+          e.t,
+          "connect",
+          `#${e.attempt} ${e.addr} ${
+            colorOutcome(e.outcome, e.outcome)
+          }${why} ${dim(`after ${ms(took)}`)}`,
+        );
+        break;
+      }
+      case "won":
+        row(
+          e.t,
+          "dial",
+          bold(`returns #${e.attempt} ${e.addr} (${familyName(e.family)})`),
+        );
+        break;
+      case "failed":
+        row(e.t, "dial", red(`failed: ${e.error}`));
+        break;
+    }
+  }
+  return lines;
+}
+
+/** Everything one run found out. */
+interface Report {
+  runtime: string;
+  mode: "race" | "target";
+  target: string;
+  network: Network;
+  attemptDelay: number;
+  resolutionDelay: number;
+  resolver: string;
+  setup?: string[];
+  events: DemoEvent[];
+  winner?: { attempt: number; addr: string; family: Family; at: number };
+  total: number;
+  localAddr?: string;
+  remoteAddr?: string;
+  echo?: { sent: string; received: string; ms: number };
+  error?: string;
+}
+
+function printText(report: Report): void {
+  const out: string[] = [];
+  out.push(
+    `${bold("nettrace demo")} ${dim(`(${report.runtime})`)}: dial ${
+      bold(report.target)
+    } over ${report.network}`,
+  );
+  out.push(
+    dim(
+      `  attempt delay ${report.attemptDelay} ms, resolution delay ${report.resolutionDelay} ms`,
+    ),
+  );
+  out.push(dim(`  resolver: ${report.resolver}`));
+  for (const line of report.setup ?? []) out.push(dim(`  ${line}`));
+  out.push("");
+  out.push(bold("timeline") + dim("  (ms since the dial started)"));
+  out.push(...timelineLines(report.events));
+  out.push("");
+  const fall = waterfall(report.events, report.total);
+  if (fall.length > 0) {
+    out.push(bold("waterfall"));
+    out.push(...fall);
+    out.push("");
+  }
+  if (report.winner !== undefined) {
+    const w = report.winner;
+    out.push(
+      `${bold("winner")}    #${w.attempt} ${w.addr} (${familyName(w.family)}) ${
+        green("connected")
+      } at ${ms(w.at)}`,
+    );
+  } else {
+    out.push(`${bold("winner")}    ${red("none")}`);
+  }
+  out.push(`${bold("total")}     ${ms(report.total)}`);
+  if (report.localAddr !== undefined) {
+    out.push(
+      `${bold("conn")}      ${report.localAddr} → ${report.remoteAddr}`,
+    );
+  }
+  if (report.echo !== undefined) {
+    const ok = report.echo.received === report.echo.sent;
+    out.push(
+      `${bold("echo")}      wrote ${JSON.stringify(report.echo.sent)}, ${
+        ok
+          ? `read it back in ${ms(report.echo.ms)} ${green("✓")}`
+          : red(`read ${JSON.stringify(report.echo.received)} back ✗`)
+      }`,
+    );
+  }
+  if (report.error !== undefined) {
+    out.push(`${bold("error")}     ${red(report.error)}`);
+  }
+  process.stdout.write(out.join("\n") + "\n");
+}
+
+// ── main ────────────────────────────────────────────────────────────────
+
+async function loadAdapter(): Promise<{ adapter: Adapter; runtime: string }> {
+  const g = globalThis as Record<string, unknown>;
+  if ("Deno" in g) {
+    const version = (g.Deno as { version: { deno: string } }).version.deno;
+    return {
+      adapter: await import("./runtimes/deno.ts") as unknown as Adapter,
+      runtime: `deno ${version}`,
+    };
+  }
+  if ("Bun" in g) {
+    const version = (g.Bun as { version: string }).version;
+    return {
+      adapter: await import("./runtimes/bun.ts") as unknown as Adapter,
+      runtime: `bun ${version}`,
+    };
+  }
+  return {
+    adapter: await import("./runtimes/node.ts") as unknown as Adapter,
+    runtime: `node ${process.versions.node}`,
+  };
+}
+
+function fmtAddr(addr: { hostname: string; port: number }): string {
+  return addr.hostname.includes(":")
+    ? `[${addr.hostname}]:${addr.port}`
+    : `${addr.hostname}:${addr.port}`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let args: Args;
+  try {
+    args = parseArgs(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(
+      `demo: ${error.message}\nRun with --help for the options.\n`,
+    );
+    return 2;
+  }
+  if (args.help) {
+    process.stdout.write(USAGE + "\n");
+    return 0;
+  }
+  const { adapter, runtime } = await loadAdapter();
+  if (args.target !== undefined) {
+    try {
+      const [host, port] = adapter.splitHostPort(args.target);
+      if (host === "" || port === "") throw new Error("empty host or port");
+    } catch (error) {
+      process.stderr.write(
+        `demo: the target must be host:port (like localhost:8080 or [::1]:8080), not "${args.target}": ${
+          messageOf(error)
+        }\n`,
+      );
+      return 2;
+    }
+  }
+
+  const network: Network = args.family === 4
+    ? "tcp4"
+    : args.family === 6
+    ? "tcp6"
+    : "tcp";
+  const recorder = new Recorder();
+  let stage: Stage | undefined;
+  let conn: Conn | undefined;
+  const report: Report = {
+    runtime,
+    mode: args.target === undefined ? "race" : "target",
+    target: args.target ?? "",
+    network,
+    attemptDelay: args.attemptDelay ?? adapter.DEFAULT_ATTEMPT_DELAY,
+    resolutionDelay: args.resolutionDelay ?? adapter.DEFAULT_RESOLUTION_DELAY,
+    resolver: "system (/etc/hosts, then DNS)",
+    events: recorder.events,
+    total: 0,
+  };
+  try {
+    let resolver: Resolver;
+    if (args.target === undefined) {
+      stage = await stageRace();
+      report.target = `${RACE_HOST}:${stage.port}`;
+      const ns = stage.nameServer;
+      report.resolver = `DNS server ${ns.address}:${ns.port}`;
+      report.setup = [
+        `${RACE_HOST}: AAAA ::1 (answered after ${AAAA_DELAY} ms), A 127.0.0.1`,
+        `[::1]:${stage.port} never accepts (accept queue full)`,
+        `127.0.0.1:${stage.port} echoes`,
+      ];
+      resolver = adapter.createResolver({ nameServer: ns });
+    } else {
+      resolver = adapter.resolver;
+    }
+    recorder.start();
+    try {
+      conn = await adapter.dial(report.target, {
+        network,
+        resolver: recorder.resolver(resolver),
+        trace: recorder.trace(),
+        timeout: args.timeout ?? (stage === undefined ? 10_000 : 3_000),
+        ...(args.attemptDelay === undefined
+          ? {}
+          : { attemptDelay: args.attemptDelay }),
+        ...(args.resolutionDelay === undefined
+          ? {}
+          : { resolutionDelay: args.resolutionDelay }),
+      });
+      report.total = recorder.now();
+      const won = recorder.events.find((e) =>
+        e.type === "connectDone" && e.outcome === "connected"
+      ) as Extract<DemoEvent, { type: "connectDone" }> | undefined;
+      if (won !== undefined) {
+        report.winner = {
+          attempt: won.attempt,
+          addr: won.addr,
+          family: won.family,
+          at: won.t,
+        };
+        recorder.add({
+          t: report.total,
+          type: "won",
+          attempt: won.attempt,
+          addr: won.addr,
+          family: won.family,
+        });
+      }
+      report.localAddr = fmtAddr(conn.localAddr);
+      report.remoteAddr = fmtAddr(conn.remoteAddr);
+    } catch (error) {
+      report.total = recorder.now();
+      report.error = messageOf(error);
+      const errors = error instanceof AggregateError
+        ? error.errors.map(messageOf)
+        : [];
+      recorder.add({
+        t: report.total,
+        type: "failed",
+        error: report.error,
+        errors,
+      });
+    }
+    // The loser's connectDone (and a cancelled lookup) land just after.
+    await recorder.settled(1_000);
+    recorder.events.sort((a, b) => a.t - b.t);
+    if (conn !== undefined && stage !== undefined) {
+      report.echo = await echo(conn, "hello from nettrace\n");
+    }
+  } finally {
+    conn?.close();
+    await stage?.close();
+  }
+  if (args.json) {
+    process.stdout.write(JSON.stringify(report, null, 2) + "\n");
+  } else {
+    printText(report);
+  }
+  return report.error === undefined ? 0 : 1;
+}
+
+const argv = "Deno" in globalThis
+  ? (globalThis as unknown as { Deno: { args: string[] } }).Deno.args
+  : process.argv.slice(2);
+main(argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(
+      `demo: ${
+        error instanceof Error ? error.stack ?? error.message : error
+      }\n`,
+    );
+    process.exitCode = 1;
+  },
+);

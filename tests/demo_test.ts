@@ -1,0 +1,161 @@
+// The demo (demo.ts) run as a child process with the current runtime, as
+// `npm run demo`, `deno task demo` and `bun run demo` run it: its staged race
+// on loopback, its JSON and text output, its exit codes.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `demo.ts ARGS` with this runtime; kills it after 20 s. */
+function runDemo(args: string[]): Promise<Run> {
+  const argv = "Deno" in globalThis
+    ? ["run", "-A", "demo.ts", ...args]
+    : ["demo.ts", ...args];
+  const child = spawn(process.execPath, argv, {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8");
+  child.stderr.setEncoding("utf8");
+  child.stdout.on("data", (chunk: string) => stdout += chunk);
+  child.stderr.on("data", (chunk: string) => stderr += chunk);
+  return new Promise<Run>((resolve, reject) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    child.once("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+interface DemoEvent {
+  t: number;
+  type: string;
+  family?: number;
+  attempt?: number;
+  addr?: string;
+  addrs?: string[];
+  cause?: string;
+  outcome?: string;
+}
+
+interface DemoReport {
+  mode: string;
+  target: string;
+  network: string;
+  attemptDelay: number;
+  events: DemoEvent[];
+  winner?: { attempt: number; addr: string; family: number; at: number };
+  total: number;
+  echo?: { sent: string; received: string };
+  error?: string;
+}
+
+test("demo --json races race.test on loopback: IPv4 wins after the attempt delay of a hung IPv6 attempt", async () => {
+  const run = await runDemo(["--json"]);
+  assert.equal(run.code, 0, run.stderr);
+  const report = JSON.parse(run.stdout) as DemoReport;
+  assert.equal(report.mode, "race");
+  assert.match(report.target, /^race\.test:\d+$/);
+  assert.equal(report.error, undefined);
+
+  const answers = report.events.filter((e) => e.type === "dnsAnswer");
+  assert.deepEqual(
+    answers.map((e) => [e.family, e.addrs]).sort(),
+    [[4, ["127.0.0.1"]], [6, ["::1"]]],
+  );
+
+  const starts = report.events.filter((e) => e.type === "connectStart");
+  assert.equal(starts.length, 2);
+  assert.deepEqual(
+    starts.map((e) => [e.attempt, e.family, e.cause]),
+    [[0, 6, "first"], [1, 4, "delay"]],
+  );
+  // The IPv4 attempt waited out the attempt delay (250 ms) after IPv6's.
+  assert.ok(starts[1].t - starts[0].t >= 240, JSON.stringify(starts));
+
+  const dones = report.events.filter((e) => e.type === "connectDone");
+  assert.deepEqual(
+    dones.map((e) => [e.attempt, e.outcome]).sort(),
+    [[0, "cancelled"], [1, "connected"]],
+  );
+
+  assert.ok(report.winner !== undefined);
+  assert.equal(report.winner.family, 4);
+  assert.equal(report.winner.attempt, 1);
+  assert.ok(report.winner.at > starts[0].t);
+  assert.ok(report.total >= report.winner.at);
+
+  assert.ok(report.echo !== undefined);
+  assert.equal(report.echo.received, report.echo.sent);
+});
+
+test("demo prints a timeline and an 80-column waterfall of the race as text", async () => {
+  const run = await runDemo(["--attempt-delay", "100"]);
+  assert.equal(run.code, 0, run.stderr);
+  const out = run.stdout;
+  assert.ok(!out.includes("\x1b["), "no colours when stdout is not a TTY");
+  assert.match(out, /attempt delay 100 ms/);
+  assert.match(out, /dns +AAAA +::1/);
+  assert.match(out, /dns +A +127\.0\.0\.1/);
+  const v6 = out.search(/#0 \[::1\]:\d+ starts \(first attempt\)/);
+  const v4 = out.search(/#1 127\.0\.0\.1:\d+ starts \(attempt delay ran out\)/);
+  assert.ok(v6 >= 0 && v4 > v6, out);
+  assert.match(out, /#1 127\.0\.0\.1:\d+ connected/);
+  assert.match(out, /#0 \[::1\]:\d+ cancelled/);
+  assert.match(out, /returns #1 127\.0\.0\.1:\d+ \(IPv4\)/);
+  assert.match(out, /^winner +#1 127\.0\.0\.1:\d+ \(IPv4\) connected/m);
+  assert.match(out, /^total +\d+\.\d ms$/m);
+  assert.match(out, /^echo .*read it back/m);
+  // The waterfall: one bar per DNS family and per attempt.
+  const bars = out.split("\n").filter((line) => line.includes("│"));
+  assert.equal(bars.length, 4, out);
+  assert.match(bars[0], /^ +DNS AAAA +│/);
+  assert.match(bars[1], /^ +DNS A +│/);
+  assert.match(bars[2], /^ +#0 \[::1\]:\d+ +│/);
+  assert.match(bars[3], /^ +#1 127\.0\.0\.1:\d+ +│/);
+  for (const line of out.split("\n")) {
+    assert.ok([...line].length <= 80, `longer than 80 columns: ${line}`);
+  }
+});
+
+test("demo exits 2 with a message on a bad flag", async () => {
+  const family = await runDemo(["--family", "5"]);
+  assert.equal(family.code, 2);
+  assert.equal(family.stdout, "");
+  assert.match(family.stderr, /--family must be 4 or 6, not "5"/);
+
+  const unknown = await runDemo(["--bogus"]);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown option "--bogus"/);
+});
+
+test("demo exits 2 when the target has no port", async () => {
+  const run = await runDemo(["localhost"]);
+  assert.equal(run.code, 2);
+  assert.match(run.stderr, /must be host:port.*missing port in address/);
+});
+
+test("demo --help prints the usage and exits 0", async () => {
+  const run = await runDemo(["--help"]);
+  assert.equal(run.code, 0);
+  assert.match(run.stdout, /^Usage: demo \[options\] \[host:port\]/);
+  assert.match(run.stdout, /--attempt-delay MS/);
+});

@@ -16,7 +16,7 @@
 # runtime left with no file is skipped.
 #
 # Commands (stdin is /dev/null, NO_COLOR=1, output also stripped of ANSI):
-#   deno: node_modules/.bin/deno test -A <files>      (sanitizers on)
+#   deno: node_modules/.bin/deno test -A <files>      (sanitizers on: tests register through tests/_test.ts)
 #   bun:  node_modules/.bin/bun test <./files>
 #   node: node_modules/.bin/node --test --test-reporter=spec <files>
 # Each phase is bounded by NETTRACE_TEST_TIMEOUT seconds (default 900).

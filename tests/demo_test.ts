@@ -2,7 +2,7 @@
 // `npm run demo`, `deno task demo` and `bun run demo` run it: its staged race
 // on loopback, its JSON and text output, its exit codes.
 
-import { test } from "node:test";
+import { test } from "./_test.ts";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import process from "node:process";

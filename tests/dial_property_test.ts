@@ -3,7 +3,7 @@
 // DESIGN.md (RFC 8305 timing, one winner, nothing left behind, errors in
 // start order, hooks paired).
 
-import { test } from "node:test";
+import { test } from "./_test.ts";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {

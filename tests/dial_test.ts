@@ -4,7 +4,7 @@
 // opens a socket (the documentation prefixes 2001:db8::/32 and 192.0.2.0/24
 // stand for "some other address").
 
-import { test } from "node:test";
+import { test } from "./_test.ts";
 import assert from "node:assert/strict";
 import {
   AddrError,

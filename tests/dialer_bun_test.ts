@@ -1,7 +1,7 @@
 // The dialer conformance suite on Bun, against runtimes/_bun_dialer.ts.
 // Deno and Node have their own adapters (dialer_deno_test.ts,
 // dialer_node_test.ts); there this file registers one skipped test.
-import { test } from "node:test";
+import { test } from "./_test.ts";
 import { type BunConn, dialer } from "../runtimes/_bun_dialer.ts";
 import {
   type ConnUnderTest,

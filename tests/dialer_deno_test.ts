@@ -1,7 +1,7 @@
 // The dialer conformance suite on Deno, against runtimes/_deno_dialer.ts.
 // Bun and Node have their own adapters (dialer_bun_test.ts,
 // dialer_node_test.ts); there this file registers one skipped test.
-import { test } from "node:test";
+import { test } from "./_test.ts";
 import { dialer } from "../runtimes/_deno_dialer.ts";
 import { dialerConformance } from "./_dialer_conformance.ts";
 

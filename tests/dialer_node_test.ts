@@ -1,7 +1,7 @@
 // The dialer conformance suite on Node, against runtimes/_node_dialer.ts.
 // Deno and Bun have their own adapters (dialer_deno_test.ts,
 // dialer_bun_test.ts); there this file registers one skipped test.
-import { test } from "node:test";
+import { test } from "./_test.ts";
 import type { Socket } from "node:net";
 import { dialer, type NodeConn } from "../runtimes/_node_dialer.ts";
 import {

@@ -1,7 +1,7 @@
 // Exact-time tests of the pure RFC 8305 scheduler. No clock at all: every
 // event is stamped by hand and every action is checked as returned.
 
-import { test } from "node:test";
+import { test } from "./_test.ts";
 import assert from "node:assert/strict";
 import {
   formatEndpoint,

@@ -1,7 +1,7 @@
 // The resolver conformance suite on Bun, against runtimes/_bun_resolver.ts.
 // Deno and Node have their own adapters (resolver_deno_test.ts,
 // resolver_node_test.ts); there this file registers one skipped test.
-import { test } from "node:test";
+import { test } from "./_test.ts";
 import { createResolver, resolver } from "../runtimes/_bun_resolver.ts";
 import { resolverConformance } from "./_resolver_conformance.ts";
 

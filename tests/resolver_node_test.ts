@@ -1,7 +1,7 @@
 // The resolver conformance suite on Node, against runtimes/_node_resolver.ts.
 // Deno and Bun have their own adapters (resolver_deno_test.ts,
 // resolver_bun_test.ts); there this file registers one skipped test.
-import { test } from "node:test";
+import { test } from "./_test.ts";
 import { createResolver, resolver } from "../runtimes/_node_resolver.ts";
 import { resolverConformance } from "./_resolver_conformance.ts";
 

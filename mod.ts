@@ -82,6 +82,8 @@ export {
 } from "./src/singleflight.ts";
 export {
   DEFAULT_ATTEMPT_DELAY,
+  DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_MAX_CONCURRENT_ATTEMPTS,
   DEFAULT_RESOLUTION_DELAY,
   HappyEyeballs,
   type HappyEyeballsAction,
@@ -101,3 +103,12 @@ export {
   type OpErrorOptions,
   SyscallError,
 } from "./src/errors.ts";
+export {
+  type AddressClass,
+  classifyAddress,
+  type Control,
+  type ControlInfo,
+  PolicyError,
+  publicAddressesOnly,
+  type PublicAddressesOnlyOptions,
+} from "./src/policy.ts";

@@ -19,6 +19,8 @@ import {
   type HappyEyeballsAction,
   type HappyEyeballsEvent,
 } from "./happy_eyeballs.ts";
+import { lookupKey, lookupName } from "./hostname.ts";
+import type { Control } from "./policy.ts";
 import { Singleflight } from "./singleflight.ts";
 import {
   type AttemptCause,
@@ -94,6 +96,23 @@ export interface DialOptions {
    * @default {systemClock}
    */
   clock?: Clock;
+  /**
+   * Sees every endpoint after resolution and right before its connect, and
+   * refuses it by throwing (Go's `Dialer.Control`); `publicAddressesOnly()`
+   * is a ready one against SSRF.
+   * @default {undefined}
+   */
+  control?: Control;
+  /**
+   * At most this many endpoints are tried in one dial.
+   * @default {32}
+   */
+  maxAttempts?: number;
+  /**
+   * At most this many attempts are connecting at once.
+   * @default {8}
+   */
+  maxConcurrentAttempts?: number;
 }
 
 /** Options for the core {@linkcode dial}: what to resolve and connect with. */
@@ -230,6 +249,8 @@ interface AttemptRecord<C> {
   conn: C | undefined;
   /** Cancelled by the race: its outcome is reported as cancelled. */
   cancelled: boolean;
+  /** Why the control hook refused it (nothing was sent). */
+  refusal?: unknown;
 }
 
 interface LookupRecord {
@@ -253,6 +274,9 @@ class DialRun<C> {
   readonly #scheduler: HappyEyeballs;
   readonly #attempts: AttemptRecord<C>[] = [];
   readonly #literal: IPAddr | undefined;
+  /** The name sent to the resolver: ASCII (IDNA) form of the host. */
+  #lookupHost = "";
+  readonly #control: Control | undefined;
   readonly #families: readonly Family[];
   #lookups: LookupRecord[] = [];
   /** Aborted when this dial no longer wants its lookups. */
@@ -305,6 +329,12 @@ class DialRun<C> {
     this.#dialer = dialer;
     this.#clock = options.clock ?? systemClock;
     this.#timeout = options.timeout ?? 0;
+    if (
+      options.control !== undefined && typeof options.control !== "function"
+    ) {
+      throw new TypeError("Cannot use options.control: it is not a function");
+    }
+    this.#control = options.control;
 
     let ctx = options.context ?? currentContext();
     if (options.trace !== undefined) ctx = withTrace(ctx, options.trace);
@@ -328,13 +358,13 @@ class DialRun<C> {
         : { address: "::1", family: 6 };
     } else {
       this.#literal = parseIP(host);
-      if (
-        this.#literal === undefined &&
-        typeof this.#resolver?.lookup !== "function"
-      ) {
-        throw new TypeError(
-          "Cannot resolve without a resolver: options.resolver.lookup is not a function",
-        );
+      if (this.#literal === undefined) {
+        this.#lookupHost = lookupName(host);
+        if (typeof this.#resolver?.lookup !== "function") {
+          throw new TypeError(
+            "Cannot resolve without a resolver: options.resolver.lookup is not a function",
+          );
+        }
       }
     }
     if (this.#literal !== undefined) {
@@ -357,6 +387,8 @@ class DialRun<C> {
       resolutionDelay: options.resolutionDelay,
       firstAddressFamilyCount: options.firstAddressFamilyCount,
       preferredFamily: options.preferredFamily,
+      maxAttempts: options.maxAttempts,
+      maxConcurrentAttempts: options.maxConcurrentAttempts,
     });
   }
 
@@ -406,11 +438,12 @@ class DialRun<C> {
     const sf = flightsOf(this.#resolver);
     const controller = new AbortController();
     this.#lookupController = controller;
-    const name = host.toLowerCase();
+    const name = this.#lookupHost;
+    const key = lookupKey(name);
     for (const family of this.#families) {
       const record: LookupRecord = {
         family,
-        key: `${family} ${name}`,
+        key: `${family} ${key}`,
         settled: false,
         shared: false,
       };
@@ -418,7 +451,7 @@ class DialRun<C> {
       const resolver = this.#resolver;
       sf.do(
         record.key,
-        (signal) => resolver.lookup(host, family, { signal }),
+        (signal) => resolver.lookup(name, family, { signal }),
         { signal: controller.signal },
       ).then(
         ({ value, shared }) => {
@@ -445,31 +478,44 @@ class DialRun<C> {
   }
 
   /** Keeps the resolver's answers that are IP addresses of `family`. */
+  /**
+   * Keeps the resolver's answers that are IP addresses of `family`, each
+   * once (also in other spellings: `::0001` is `::1`). Anything else — not
+   * an address, the other family, a bad zone — is dropped, so a resolver
+   * returning garbage cannot crash a dial. An IPv4-mapped address in an
+   * AAAA answer is an IPv4 address, as in Go.
+   */
   #acceptAddrs(value: unknown, family: Family): IPAddr[] {
     const out: IPAddr[] = [];
     if (!Array.isArray(value)) return out;
-    for (const item of value) {
+    const seen = new Set<string>();
+    for (const item of value as unknown[]) {
+      const record = item as { address?: unknown; zone?: unknown } | null;
       const text = typeof item === "string"
         ? item
-        : typeof item?.address === "string"
-        ? item.address
+        : typeof record?.address === "string"
+        ? record.address
         : undefined;
       if (text === undefined) continue;
-      const ip = parseIP(text);
-      if (ip === undefined || ip.family !== family) continue;
-      const zone = typeof item?.zone === "string" && item.zone !== ""
-        ? item.zone
-        : ip.zone;
-      // Duplicates (also in other spellings, "::0001" and "::1") are dropped
-      // here too, so dnsDone shows each address once, as it is tried.
-      if (out.some((a) => a.address === ip.address && a.zone === zone)) {
-        continue;
+      let ip = parseIP(text);
+      if (ip === undefined) continue;
+      if (
+        ip.family === 6 && ip.zone === undefined &&
+        typeof record?.zone === "string" && record.zone !== ""
+      ) {
+        ip = parseIP(`${ip.address}%${record.zone}`);
+        if (ip === undefined) continue;
       }
-      out.push(
-        zone === undefined
-          ? { address: ip.address, family }
-          : { address: ip.address, family, zone },
-      );
+      if (
+        ip.family !== family &&
+        !(family === 6 && ip.family === 4 && text.includes(":"))
+      ) continue;
+      const key = ip.zone === undefined
+        ? ip.address
+        : `${ip.address}%${ip.zone}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push(ip);
     }
     return out;
   }
@@ -642,6 +688,8 @@ class DialRun<C> {
       // The connectStart hook gave the dial up: open nothing.
       attempt.cancelled = true;
       promise = Promise.reject(this.#cancelled(attempt));
+    } else if (this.#control !== undefined && !this.#allowed(attempt)) {
+      promise = Promise.reject(attempt.refusal);
     } else {
       try {
         promise = this.#dialer.connect(endpoint, { signal: controller.signal });
@@ -653,6 +701,22 @@ class DialRun<C> {
       (conn) => this.#onConnected(index, conn),
       (error: unknown) => this.#onAttemptFailed(index, error),
     );
+  }
+
+  /** Asks the control hook; a throw refuses the endpoint. */
+  #allowed(attempt: AttemptRecord<C>): boolean {
+    try {
+      this.#control!({
+        network: this.#network,
+        host: this.#host,
+        addr: attempt.addr,
+        endpoint: attempt.endpoint,
+      });
+      return true;
+    } catch (error) {
+      attempt.refusal = error;
+      return false;
+    }
   }
 
   #onConnected(index: number, conn: C): void {
@@ -678,7 +742,12 @@ class DialRun<C> {
       err = new OpError(this.#network, toError(error), { addr: attempt.addr });
     }
     this.#connectDone(index, err);
-    this.#dispatch({ type: "failed", attempt: index, error: err });
+    this.#dispatch({
+      type: "failed",
+      attempt: index,
+      error: err,
+      free: attempt.refusal !== undefined,
+    });
   }
 
   #cancelled(attempt: AttemptRecord<C>): Error {

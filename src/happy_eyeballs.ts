@@ -54,7 +54,25 @@ export interface HappyEyeballsOptions {
    * @default {6}
    */
   preferredFamily?: Family;
+  /**
+   * At most this many endpoints are tried in one dial; the rest are never
+   * tried (a hostile DNS answer cannot make one dial open thousands of
+   * sockets).
+   * @default {32}
+   */
+  maxAttempts?: number;
+  /**
+   * At most this many attempts are connecting at once; the next waits for
+   * one of them to fail.
+   * @default {8}
+   */
+  maxConcurrentAttempts?: number;
 }
+
+/** Default of {@linkcode HappyEyeballsOptions.maxAttempts}. */
+export const DEFAULT_MAX_ATTEMPTS = 32;
+/** Default of {@linkcode HappyEyeballsOptions.maxConcurrentAttempts}. */
+export const DEFAULT_MAX_CONCURRENT_ATTEMPTS = 8;
 
 /** An input to {@linkcode HappyEyeballs.step}. */
 export type HappyEyeballsEvent =
@@ -64,8 +82,11 @@ export type HappyEyeballsEvent =
   | { type: "lookupFailed"; family: Family; error: Error }
   /** Attempt `attempt` connected. */
   | { type: "connected"; attempt: number }
-  /** Attempt `attempt` failed. */
-  | { type: "failed"; attempt: number; error: Error }
+  /**
+   * Attempt `attempt` failed. `free` when it failed before sending anything
+   * (refused by an address policy): the next attempt may start at once.
+   */
+  | { type: "failed"; attempt: number; error: Error; free?: boolean }
   /** The time asked for by the last `wake` action has come. */
   | { type: "timer" }
   /** The dial was given up. */
@@ -129,6 +150,18 @@ function interleave<T>(
   return out;
 }
 
+function positiveInteger(name: string, value: number): number {
+  if (
+    typeof value !== "number" ||
+    !(Number.isInteger(value) || value === Infinity) || value < 1
+  ) {
+    throw new RangeError(
+      `Cannot use ${name} ${value}: it must be an integer ≥ 1`,
+    );
+  }
+  return value;
+}
+
 function clampAttemptDelay(ms: number): number {
   return Math.min(MAX_ATTEMPT_DELAY, Math.max(MIN_ATTEMPT_DELAY, ms));
 }
@@ -166,8 +199,12 @@ export class HappyEyeballs {
   readonly #resolutionDelay: number;
   readonly #count: number;
   readonly #preferred: Family;
+  readonly #maxAttempts: number;
+  readonly #maxConcurrent: number;
   /** Families still to answer: bit 1 for IPv4, bit 2 for IPv6. */
   #pending = 0;
+  /** Families to try at all: bit 1 for IPv4, bit 2 for IPv6. */
+  #wanted = 0;
   readonly #candidates: { 4: Candidate[]; 6: Candidate[] } = { 4: [], 6: [] };
   readonly #seen = new Set<string>();
   /** Untried candidates in the order they are to be tried. */
@@ -227,11 +264,20 @@ export class HappyEyeballs {
       );
     }
     this.#preferred = preferred;
+    this.#maxAttempts = positiveInteger(
+      "maxAttempts",
+      options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    );
+    this.#maxConcurrent = positiveInteger(
+      "maxConcurrentAttempts",
+      options.maxConcurrentAttempts ?? DEFAULT_MAX_CONCURRENT_ATTEMPTS,
+    );
     for (const family of options.families ?? [6, 4]) {
       if (family !== 4 && family !== 6) {
         throw new RangeError(`Cannot wait for family ${family}: not 4 or 6`);
       }
       this.#pending |= family === 4 ? 1 : 2;
+      this.#wanted = this.#pending;
     }
   }
 
@@ -289,7 +335,7 @@ export class HappyEyeballs {
         this.#onConnected(event.attempt);
         break;
       case "failed":
-        this.#onFailed(now, event.attempt, event.error);
+        this.#onFailed(now, event.attempt, event.error, event.free === true);
         break;
       case "timer":
         // A timer may fire a little early (Node's do, by up to 1 ms against
@@ -310,17 +356,25 @@ export class HappyEyeballs {
   #onAnswer(now: number, family: Family, addrs: readonly IPAddr[]): void {
     if (this.#state !== "running" || !this.isPending(family)) return;
     let added = false;
-    const list = this.#candidates[family];
     for (const addr of addrs) {
-      if (addr.family !== family) continue;
+      // An answer may carry the other family (an IPv4-mapped address in an
+      // AAAA answer is IPv4, as in Go): it joins that family if wanted.
+      if (addr.family !== 4 && addr.family !== 6) continue;
+      if ((this.#wanted & (addr.family === 4 ? 1 : 2)) === 0) continue;
+      const list = this.#candidates[addr.family];
       const key = addr.zone === undefined
         ? addr.address
         : `${addr.address}%${addr.zone}`;
       if (this.#seen.has(key)) continue;
       this.#seen.add(key);
       const endpoint: Endpoint = addr.zone === undefined
-        ? { address: addr.address, family, port: this.#port }
-        : { address: addr.address, family, zone: addr.zone, port: this.#port };
+        ? { address: addr.address, family: addr.family, port: this.#port }
+        : {
+          address: addr.address,
+          family: addr.family,
+          zone: addr.zone,
+          port: this.#port,
+        };
       list.push({ endpoint, tried: false });
       added = true;
     }
@@ -394,7 +448,7 @@ export class HappyEyeballs {
     this.#finish("won", attempt);
   }
 
-  #onFailed(now: number, attempt: number, error: Error): void {
+  #onFailed(now: number, attempt: number, error: Error, free: boolean): void {
     if (this.#attemptState[attempt] !== CONNECTING) return;
     this.#attemptState[attempt] = DONE;
     this.#attemptErrors[attempt] = error;
@@ -404,9 +458,14 @@ export class HappyEyeballs {
     // 10 ms after the previous start. With nothing left to try while other
     // attempts still run, the failure frees nothing: the stagger stays.
     if (this.#queueHead >= this.#queue.length && this.#inFlight > 0) return;
-    const at = Math.max(now, this.#lastStart + MIN_ATTEMPT_DELAY);
+    // An attempt refused before it sent anything does not count for the
+    // 10 ms spacing, which protects the network.
+    const at = free ? now : Math.max(now, this.#lastStart + MIN_ATTEMPT_DELAY);
     if (at < this.#nextStart) {
       this.#nextStart = at;
+      this.#nextCause = "failure";
+    } else if (this.#inFlight + 1 === this.#maxConcurrent) {
+      // The failure made room under maxConcurrentAttempts.
       this.#nextCause = "failure";
     }
   }
@@ -419,8 +478,13 @@ export class HappyEyeballs {
     ) {
       this.#gateOpen = true;
     }
+    if (this.#attemptState.length >= this.#maxAttempts) {
+      // The budget is spent: what is untried stays untried.
+      this.#queueHead = this.#queue.length;
+    }
+    const room = this.#inFlight < this.#maxConcurrent;
     if (
-      this.#gateOpen && this.#queueHead < this.#queue.length &&
+      this.#gateOpen && room && this.#queueHead < this.#queue.length &&
       now >= this.#nextStart
     ) {
       const candidate = this.#queue[this.#queueHead++]!;
@@ -451,7 +515,10 @@ export class HappyEyeballs {
       return;
     }
     let wake: number | undefined;
-    if (this.#queueHead < this.#queue.length) {
+    if (
+      this.#queueHead < this.#queue.length &&
+      this.#inFlight < this.#maxConcurrent
+    ) {
       wake = this.#gateOpen ? this.#nextStart : this.#resolutionDeadline;
     }
     if (wake !== this.#wakeAt) {

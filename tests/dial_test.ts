@@ -1642,12 +1642,18 @@ test("dial() filters what a resolver returns: non-IP strings, wrong family and d
   const { seen, trace } = capturingTrace();
   const r = start(t, "h.test:80", { resolver, trace });
   await t.clock.advanceTo(100);
-  assert.deepEqual(t.dialer.starts, ["[::1]:80@0", "127.0.0.1:80@10"]);
+  // The IPv4-mapped address in the AAAA answer is IPv4, as in Go.
+  assert.deepEqual(t.dialer.starts, [
+    "[::1]:80@0",
+    "127.0.0.2:80@10",
+    "127.0.0.1:80@20",
+  ]);
   assert.deepEqual(seen.dnsDone[0]!.addrs, [
     { address: "::1", family: 6 },
+    { address: "127.0.0.2", family: 4 },
     { address: "127.0.0.1", family: 4 },
   ]);
-  assert.equal(dialError(r).errors.length, 2);
+  assert.equal(dialError(r).errors.length, 3);
   await done(t);
 });
 

@@ -352,7 +352,7 @@ test("HappyEyeballs starts an A answer at once when AAAA already answered empty"
 
 // ── inputs that must not count twice ──────────────────────────────────
 
-test("HappyEyeballs ignores duplicate addresses, a second answer of a family and addresses of the wrong family", () => {
+test("HappyEyeballs ignores duplicate addresses and a second answer of a family, and files each address under its own family", () => {
   const sim = new Sim({ attemptDelay: 10 });
   sim.at(0, {
     type: "answer",
@@ -369,7 +369,8 @@ test("HappyEyeballs ignores duplicate addresses, a second answer of a family and
     }),
     [],
   );
-  // An A answer repeating an IPv6 address adds only its IPv4 one.
+  // X came in the AAAA answer (as an IPv4-mapped address would) and counts
+  // as IPv4 from 0; an A answer repeating known addresses adds nothing.
   sim.at(3, { type: "answer", family: 4, addrs: [ip(A), ip(X), ip(X)] });
   sim.until(1000);
   assert.deepEqual(sim.starts, [`${A}@0`, `${X}@10`, `${B}@20`]);
@@ -673,4 +674,50 @@ test("HappyEyeballs reports its state, attempts and pending families", () => {
   assert.equal(he.attempts, 1);
   assert.equal(he.isPending(6), false);
   assert.equal(he.isPending(4), true);
+});
+
+test("HappyEyeballs tries at most maxAttempts endpoints, then fails with their errors", () => {
+  const sim = new Sim({ maxAttempts: 2, attemptDelay: 10 });
+  sim.at(0, answer(6, A, B, C));
+  sim.at(0, answer(4, X));
+  sim.until(100);
+  assert.deepEqual(sim.starts, [`${A}@0`, `${X}@10`]);
+  sim.failed(200, A);
+  assert.deepEqual(sim.failed(201, X), [`failed [${A}, ${X}]`]);
+});
+
+test("HappyEyeballs keeps at most maxConcurrentAttempts connecting and starts the next when one fails", () => {
+  const sim = new Sim({ maxConcurrentAttempts: 2 });
+  sim.at(0, answer(6, A, B, C));
+  sim.until(10_000);
+  assert.deepEqual(sim.starts, [`${A}@0`, `${B}@250`]);
+  assert.equal(sim.he.wakeAt, undefined);
+  assert.deepEqual(sim.failed(20_000, A), [`start 2 [${C}]:80 failure`]);
+});
+
+test("HappyEyeballs starts the next attempt at once after one refused before sending anything", () => {
+  const sim = new Sim();
+  sim.at(0, answer(6, A, B));
+  assert.deepEqual(
+    sim.at(0, {
+      type: "failed",
+      attempt: 0,
+      error: new Error("policy"),
+      free: true,
+    }),
+    [`start 1 [${B}]:80 failure`, "wake undefined"],
+  );
+});
+
+test("HappyEyeballs rejects maxAttempts and maxConcurrentAttempts below 1 or fractional", () => {
+  for (const bad of [0, -1, 1.5, NaN]) {
+    assert.throws(
+      () => new HappyEyeballs({ port: 80, maxAttempts: bad }),
+      RangeError,
+    );
+    assert.throws(
+      () => new HappyEyeballs({ port: 80, maxConcurrentAttempts: bad }),
+      RangeError,
+    );
+  }
 });

@@ -1,0 +1,240 @@
+/**
+ * Address policy: a hook that sees every endpoint after resolution and
+ * before connect (Go's `Dialer.Control`), and a ready policy that refuses
+ * every address that is not public — the standard defence against
+ * server-side request forgery through DNS rebinding.
+ *
+ * @module
+ */
+
+import type { Endpoint, IPAddr, Network } from "./types.ts";
+
+/** What a {@linkcode Control} hook receives. */
+export interface ControlInfo {
+  /** The network as the user gave it. */
+  network: Network;
+  /** The host as dialled (a name or a literal). */
+  host: string;
+  /** `ip:port` or `[ipv6%zone]:port`. */
+  addr: string;
+  /** The endpoint about to be connected. */
+  endpoint: Endpoint;
+}
+
+/**
+ * Decides whether an endpoint may be connected, like Go's `Dialer.Control`.
+ * Throw to refuse: the attempt then fails with that error (wrapped like any
+ * attempt error, `dial tcp 10.0.0.1:80: …`), its `connectStart` and
+ * `connectDone` report it, nothing is sent, and the next endpoint starts at
+ * once.
+ *
+ * @param info The endpoint and where it came from.
+ */
+export type Control = (info: ControlInfo) => void;
+
+/** Why an address is not public. */
+export type AddressClass =
+  | "public"
+  | "unspecified"
+  | "loopback"
+  | "private"
+  | "shared" // 100.64.0.0/10, carrier-grade NAT
+  | "link-local" // includes 169.254.169.254, the cloud metadata service
+  | "unique-local"
+  | "site-local"
+  | "multicast"
+  | "broadcast"
+  | "documentation"
+  | "benchmarking"
+  | "reserved";
+
+function v4Number(text: string): number {
+  const parts = text.split(".");
+  return ((Number(parts[0]) << 24) >>> 0) + (Number(parts[1]) << 16) +
+    (Number(parts[2]) << 8) + Number(parts[3]);
+}
+
+const V4_RANGES: readonly [number, number, AddressClass][] = [
+  [0x00000000, 8, "unspecified"], // 0.0.0.0/8 "this network"
+  [0x0a000000, 8, "private"], // 10/8
+  [0x64400000, 10, "shared"], // 100.64/10 (also Alibaba's metadata)
+  [0x7f000000, 8, "loopback"], // 127/8
+  [0xa9fe0000, 16, "link-local"], // 169.254/16, cloud metadata
+  [0xac100000, 12, "private"], // 172.16/12
+  [0xc0000000, 24, "reserved"], // 192.0.0/24 IETF protocol assignments
+  [0xc0000200, 24, "documentation"], // 192.0.2/24
+  [0xc0586300, 24, "reserved"], // 192.88.99/24 6to4 relay anycast
+  [0xc0a80000, 16, "private"], // 192.168/16
+  [0xc6120000, 15, "benchmarking"], // 198.18/15
+  [0xc6336400, 24, "documentation"], // 198.51.100/24
+  [0xcb007100, 24, "documentation"], // 203.0.113/24
+  [0xe0000000, 4, "multicast"], // 224/4
+  [0xf0000000, 4, "reserved"], // 240/4
+];
+
+function classifyV4(n: number): AddressClass {
+  if (n === 0xffffffff) return "broadcast";
+  for (const [base, bits, cls] of V4_RANGES) {
+    const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+    if (((n & mask) >>> 0) === base) return cls;
+  }
+  return "public";
+}
+
+/** The 8 groups of an IPv6 address in canonical text. */
+function v6Groups(text: string): number[] {
+  let head = text;
+  let tail = "";
+  const dbl = text.indexOf("::");
+  if (dbl >= 0) {
+    head = text.slice(0, dbl);
+    tail = text.slice(dbl + 2);
+  }
+  const parse = (s: string): number[] => {
+    if (s === "") return [];
+    const out: number[] = [];
+    for (const part of s.split(":")) {
+      if (part.includes(".")) {
+        const n = v4Number(part);
+        out.push(n >>> 16, n & 0xffff);
+      } else out.push(parseInt(part, 16));
+    }
+    return out;
+  };
+  const h = parse(head);
+  const t = parse(tail);
+  const zeros = dbl >= 0 ? 8 - h.length - t.length : 0;
+  return [...h, ...new Array<number>(zeros).fill(0), ...t];
+}
+
+function embeddedV4(g: number[], at: number): number {
+  return ((g[at]! << 16) >>> 0) + g[at + 1]!;
+}
+
+/**
+ * Classifies an address: `"public"`, or why it is not. IPv4 embedded in
+ * IPv6 (IPv4-mapped, NAT64 `64:ff9b::/96`, 6to4 `2002::/16`, IPv4-compatible
+ * `::a.b.c.d`) is classified by the IPv4 address it carries.
+ *
+ * @param ip The address (canonical text, as `parseIP` gives it).
+ * @returns Its class.
+ *
+ * @example Classifying addresses
+ * ```ts
+ * import { classifyAddress } from "@nettrace/nettrace";
+ *
+ * classifyAddress({ address: "169.254.169.254", family: 4 }); // "link-local"
+ * classifyAddress({ address: "64:ff9b::a00:1", family: 6 }); // "private"
+ * ```
+ */
+export function classifyAddress(ip: IPAddr): AddressClass {
+  if (ip.family === 4) return classifyV4(v4Number(ip.address));
+  const g = v6Groups(ip.address);
+  const [g0, g1] = g as [number, number];
+  const prefix96Zero = g.slice(0, 6).every((x) => x === 0);
+  if (prefix96Zero) {
+    const low = embeddedV4(g, 6);
+    if (low === 0) return "unspecified";
+    if (low === 1) return "loopback";
+    return classifyV4(low); // IPv4-compatible ::a.b.c.d (deprecated)
+  }
+  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) {
+    return classifyV4(embeddedV4(g, 6)); // IPv4-mapped
+  }
+  if (g0 === 0x64 && g1 === 0xff9b) {
+    if (g.slice(2, 6).every((x) => x === 0)) {
+      return classifyV4(embeddedV4(g, 6)); // NAT64 well-known prefix
+    }
+    return "private"; // 64:ff9b:1::/48 local-use NAT64
+  }
+  if (g0 === 0x2002) return classifyV4(embeddedV4(g, 1)); // 6to4
+  if (g0 === 0x0100 && g1 === 0 && g[2] === 0 && g[3] === 0) {
+    return "reserved"; // 100::/64 discard
+  }
+  if (g0 === 0x2001 && g1 === 0x0db8) return "documentation";
+  if (g0 === 0x2001 && g1 < 0x0200) return "reserved"; // 2001::/23 IETF (Teredo…)
+  if ((g0 & 0xfe00) === 0xfc00) return "unique-local"; // fc00::/7
+  if ((g0 & 0xffc0) === 0xfe80) return "link-local"; // fe80::/10
+  if ((g0 & 0xffc0) === 0xfec0) return "site-local"; // fec0::/10
+  if ((g0 & 0xff00) === 0xff00) return "multicast"; // ff00::/8
+  if ((g0 & 0xe000) !== 0x2000) return "reserved"; // outside 2000::/3
+  return "public";
+}
+
+/**
+ * The error a policy refusal is reported with.
+ *
+ * @example Recognising a refusal
+ * ```ts
+ * import { DialError, PolicyError } from "@nettrace/nettrace";
+ *
+ * function refusedByPolicy(err: unknown): boolean {
+ *   return err instanceof DialError &&
+ *     err.errors.some((e) => e.cause instanceof PolicyError);
+ * }
+ * ```
+ */
+export class PolicyError extends Error {
+  /** The address refused. */
+  readonly address: string;
+  /** Why. */
+  readonly addressClass: AddressClass;
+
+  /**
+   * Creates a policy error.
+   *
+   * @param address The address refused.
+   * @param addressClass Its class.
+   */
+  constructor(address: string, addressClass: AddressClass) {
+    super(
+      `address ${address} is not public (${addressClass}): refused by policy`,
+    );
+    this.name = "PolicyError";
+    this.address = address;
+    this.addressClass = addressClass;
+  }
+}
+
+/** Options for {@linkcode publicAddressesOnly}. */
+export interface PublicAddressesOnlyOptions {
+  /**
+   * Classes to let through anyway (say `["loopback"]` in development).
+   * @default {[]}
+   */
+  allow?: readonly AddressClass[];
+}
+
+/**
+ * A {@linkcode Control} that refuses loopback, private, shared (CGNAT),
+ * link-local (cloud metadata), unique-local, multicast and every other
+ * non-public address, in IPv4, IPv6, IPv4-mapped and NAT64 forms. Because it
+ * runs on each resolved endpoint right before the connect, a name that
+ * resolves to `169.254.169.254` (DNS rebinding) is refused too.
+ *
+ * @param options Classes to allow anyway.
+ * @returns The control hook, for `DialOptions.control`.
+ *
+ * @example Refusing internal addresses for user-supplied URLs
+ * ```ts ignore
+ * import { dial, publicAddressesOnly } from "@nettrace/nettrace/node";
+ *
+ * const conn = await dial("example.com:443", { control: publicAddressesOnly() });
+ * ```
+ */
+export function publicAddressesOnly(
+  options: PublicAddressesOnlyOptions = {},
+): Control {
+  const allow = new Set<AddressClass>(options.allow ?? []);
+  return ({ endpoint }) => {
+    const cls = classifyAddress(endpoint);
+    if (cls !== "public" && !allow.has(cls)) {
+      throw new PolicyError(
+        endpoint.zone === undefined
+          ? endpoint.address
+          : `${endpoint.address}%${endpoint.zone}`,
+        cls,
+      );
+    }
+  };
+}

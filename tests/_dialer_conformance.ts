@@ -7,7 +7,7 @@
  * @module
  */
 
-import { test } from "node:test";
+import { test } from "./_test.ts";
 import assert from "node:assert/strict";
 import type { Socket } from "node:net";
 import type { Conn, Dialer, Endpoint } from "../src/types.ts";

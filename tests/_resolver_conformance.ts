@@ -8,7 +8,7 @@
  * @module
  */
 
-import { test } from "node:test";
+import { test } from "./_test.ts";
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
 import process from "node:process";

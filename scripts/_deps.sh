@@ -13,6 +13,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN="$ROOT/node_modules/.bin"
 
 ensure_deps() {
+  ensure_netns_tools
   local missing=""
   local tool
   for tool in deno bun node tsc; do
@@ -34,4 +35,35 @@ ensure_deps() {
       return 1
     }
   fi
+}
+
+# ensure_netns_tools: the namespace phase (scripts/netns.sh) needs `ip`,
+# `nft` and `dnsmasq`. When one is missing and this runs as root on a machine
+# with apt-get (CI), it runs `apt-get update` once and installs the missing
+# ones (iproute2, nftables, dnsmasq-base; no service is started: only
+# dnsmasq-base, not dnsmasq). Never fatal: when it cannot install, it says so
+# and the netns phase skips with the reason. Tried once per run (the
+# environment marks it for child scripts); NETTRACE_NO_APT=1 turns it off.
+ensure_netns_tools() {
+  [[ -z "${NETTRACE_NETNS_TOOLS_TRIED:-}" ]] || return 0
+  export NETTRACE_NETNS_TOOLS_TRIED=1
+  [[ "${NETTRACE_NO_APT:-}" != 1 ]] || return 0
+  local pkgs=()
+  command -v ip >/dev/null 2>&1 || pkgs+=(iproute2)
+  command -v nft >/dev/null 2>&1 || pkgs+=(nftables)
+  command -v dnsmasq >/dev/null 2>&1 || pkgs+=(dnsmasq-base)
+  ((${#pkgs[@]} > 0)) || return 0
+  if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "deps: the netns phase needs ${pkgs[*]}; not root or no apt-get, so it will skip" >&2
+    return 0
+  fi
+  echo "deps: apt-get install ${pkgs[*]} (for the netns phase)" >&2
+  if ! {
+    DEBIAN_FRONTEND=noninteractive timeout 300 apt-get update -q &&
+      DEBIAN_FRONTEND=noninteractive timeout 300 \
+        apt-get install -y -q --no-install-recommends "${pkgs[@]}"
+  } </dev/null >&2; then
+    echo "deps: apt-get failed; the netns phase will skip" >&2
+  fi
+  return 0
 }

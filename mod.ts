@@ -93,7 +93,13 @@ export {
   MAX_ATTEMPT_DELAY,
   MIN_ATTEMPT_DELAY,
 } from "./src/happy_eyeballs.ts";
-export { type CoreDialOptions, dial, type DialOptions } from "./src/dial.ts";
+export {
+  type CoreDialOptions,
+  dial,
+  dialerHistory,
+  type DialOptions,
+  type SourceAddressProbe,
+} from "./src/dial.ts";
 export {
   AddrError,
   DialError,
@@ -112,3 +118,41 @@ export {
   publicAddressesOnly,
   type PublicAddressesOnlyOptions,
 } from "./src/policy.ts";
+export {
+  addressScope,
+  compareDestinations,
+  DEFAULT_POLICY_TABLE,
+  type Destination,
+  type OrderRule,
+  orderRule,
+  type PolicyEntry,
+  policyOf,
+  PREFER_IPV4_POLICY_TABLE,
+  sortDestinations,
+  type SortOptions,
+  type SourceAddress,
+} from "./src/rfc6724.ts";
+export {
+  attemptDelayFromConnectTime,
+  type AttemptOutcome,
+  DEFAULT_HISTORY_MAX_ENTRIES,
+  DEFAULT_HISTORY_MIN_ATTEMPT_DELAY,
+  DEFAULT_HISTORY_TTL,
+  type HistoryKey,
+  type HistoryRecord,
+  HistoryStore,
+  type HistoryStoreOptions,
+  type HistoryUpdate,
+} from "./src/history.ts";
+export {
+  canSynthesizeNat64,
+  discoverNat64Prefixes,
+  extractNat64,
+  IPV4ONLY_ARPA,
+  NAT64_WELL_KNOWN_PREFIX,
+  nat64Embedded,
+  type Nat64Prefix,
+  type Nat64PrefixLength,
+  parseNat64Prefix,
+  synthesizeNat64,
+} from "./src/nat64.ts";

@@ -67,6 +67,22 @@ export interface HappyEyeballsOptions {
    * @default {8}
    */
   maxConcurrentAttempts?: number;
+  /**
+   * Orders endpoints: RFC 6724 §6 destination address selection with the
+   * RFC 8305 §4 history rules (`dial()` passes one). Each family's untried
+   * endpoints are kept sorted by it, and before the first attempt the
+   * family whose best endpoint sorts first leads the interleaving (§4).
+   * Without it each family keeps answer order and `preferredFamily` leads.
+   * @default {undefined}
+   */
+  compare?: (a: Endpoint, b: Endpoint) => number;
+  /**
+   * The Connection Attempt Delay to wait after starting `endpoint`, in ms
+   * (clamped to [10, 2000]), or undefined for `attemptDelay`. `dial()`
+   * derives it from the endpoint's measured connect time (RFC 8305 §5).
+   * @default {undefined}
+   */
+  attemptDelayFor?: (endpoint: Endpoint) => number | undefined;
 }
 
 /** Default of {@linkcode HappyEyeballsOptions.maxAttempts}. */
@@ -130,6 +146,11 @@ interface Candidate {
 const CONNECTING = 0;
 const DONE = 1;
 
+/** What a scheduler waits for when no families are given. */
+const DEFAULT_FAMILIES: readonly Family[] = [6, 4];
+/** The queue before any answer: shared, never written to. */
+const NO_CANDIDATES: Candidate[] = [];
+
 /**
  * Interleaves two lists: `count` of the first, then one of each in turn
  * (RFC 8305 §4); the rest of the longer list goes last.
@@ -146,6 +167,16 @@ function interleave<T>(
   while (i < first.length || j < second.length) {
     if (j < second.length) out.push(second[j++]!);
     if (i < first.length) out.push(first[i++]!);
+  }
+  return out;
+}
+
+/** The candidates of one family not tried yet, in order. */
+function untried(list: readonly Candidate[] | undefined): Candidate[] {
+  const out: Candidate[] = [];
+  if (list === undefined) return out;
+  for (let i = 0; i < list.length; i++) {
+    if (!list[i]!.tried) out.push(list[i]!);
   }
   return out;
 }
@@ -199,23 +230,40 @@ export class HappyEyeballs {
   readonly #resolutionDelay: number;
   readonly #count: number;
   readonly #preferred: Family;
+  readonly #compare: ((a: Endpoint, b: Endpoint) => number) | undefined;
+  readonly #attemptDelayFor:
+    | ((endpoint: Endpoint) => number | undefined)
+    | undefined;
+  /**
+   * The family that leads the interleaving: `#preferred`, unless `compare`
+   * ranks the other family's best endpoint first before any attempt.
+   */
+  #lead: Family;
   readonly #maxAttempts: number;
   readonly #maxConcurrent: number;
   /** Families still to answer: bit 1 for IPv4, bit 2 for IPv6. */
   #pending = 0;
   /** Families to try at all: bit 1 for IPv4, bit 2 for IPv6. */
   #wanted = 0;
-  readonly #candidates: { 4: Candidate[]; 6: Candidate[] } = { 4: [], 6: [] };
-  readonly #seen = new Set<string>();
+  // Everything below that a dial may not need is made on first use: a dial
+  // of an IP literal has one candidate, one attempt and no lookup errors.
+  /** The IPv4 candidates, in answer order. */
+  #v4: Candidate[] | undefined;
+  /** The IPv6 candidates, in answer order. */
+  #v6: Candidate[] | undefined;
+  /** The key of the first candidate; `#seen` holds them all once there are two. */
+  #firstKey: string | undefined;
+  #seen: Set<string> | undefined;
   /** Untried candidates in the order they are to be tried. */
-  #queue: Candidate[] = [];
+  #queue: Candidate[] = NO_CANDIDATES;
   #queueHead = 0;
   #gateOpen = false;
   #resolutionDeadline: number | undefined;
-  #lookupErrors: Error[] = [];
+  #lookupErrors: Error[] | undefined;
   /** Per attempt: 0 connecting, 1 done. */
   #attemptState: number[] = [];
-  #attemptErrors: (Error | undefined)[] = [];
+  /** Per attempt that failed, its error (made at the first failure). */
+  #attemptErrors: (Error | undefined)[] | undefined;
   #inFlight = 0;
   #lastStart = -Infinity;
   #lastFamily: Family | undefined;
@@ -264,6 +312,9 @@ export class HappyEyeballs {
       );
     }
     this.#preferred = preferred;
+    this.#lead = preferred;
+    this.#compare = options.compare;
+    this.#attemptDelayFor = options.attemptDelayFor;
     this.#maxAttempts = positiveInteger(
       "maxAttempts",
       options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
@@ -272,7 +323,7 @@ export class HappyEyeballs {
       "maxConcurrentAttempts",
       options.maxConcurrentAttempts ?? DEFAULT_MAX_CONCURRENT_ATTEMPTS,
     );
-    for (const family of options.families ?? [6, 4]) {
+    for (const family of options.families ?? DEFAULT_FAMILIES) {
       if (family !== 4 && family !== 6) {
         throw new RangeError(`Cannot wait for family ${family}: not 4 or 6`);
       }
@@ -329,7 +380,7 @@ export class HappyEyeballs {
       case "lookupFailed":
         if (this.#state !== "running" || !this.isPending(event.family)) break;
         this.#onLookupSettled(now, event.family);
-        this.#lookupErrors.push(event.error);
+        (this.#lookupErrors ??= []).push(event.error);
         break;
       case "connected":
         this.#onConnected(event.attempt);
@@ -361,12 +412,19 @@ export class HappyEyeballs {
       // AAAA answer is IPv4, as in Go): it joins that family if wanted.
       if (addr.family !== 4 && addr.family !== 6) continue;
       if ((this.#wanted & (addr.family === 4 ? 1 : 2)) === 0) continue;
-      const list = this.#candidates[addr.family];
       const key = addr.zone === undefined
         ? addr.address
         : `${addr.address}%${addr.zone}`;
-      if (this.#seen.has(key)) continue;
-      this.#seen.add(key);
+      if (this.#seen !== undefined) {
+        if (this.#seen.has(key)) continue;
+        this.#seen.add(key);
+      } else if (this.#firstKey === undefined) {
+        this.#firstKey = key;
+      } else {
+        if (key === this.#firstKey) continue;
+        this.#seen = new Set([this.#firstKey, key]);
+      }
+      const list = addr.family === 4 ? this.#v4 ??= [] : this.#v6 ??= [];
       const endpoint: Endpoint = addr.zone === undefined
         ? { address: addr.address, family: addr.family, port: this.#port }
         : {
@@ -411,14 +469,35 @@ export class HappyEyeballs {
    * the untried ones, as §4 asks.
    */
   #rebuildQueue(): void {
-    const preferred: Candidate[] = [];
-    const other: Candidate[] = [];
-    for (const c of this.#candidates[this.#preferred]) {
-      if (!c.tried) preferred.push(c);
+    const compare = this.#compare;
+    if (compare !== undefined) {
+      // §4: each family sorted (RFC 6724 and history; stable, so ties keep
+      // answer order), and before the first attempt the family whose best
+      // endpoint sorts first leads.
+      const byEndpoint = (a: Candidate, b: Candidate) =>
+        compare(a.endpoint, b.endpoint);
+      if (this.#v6 !== undefined && this.#v6.length > 1) {
+        this.#v6.sort(byEndpoint);
+      }
+      if (this.#v4 !== undefined && this.#v4.length > 1) {
+        this.#v4.sort(byEndpoint);
+      }
+      if (this.#attemptState.length === 0) {
+        const head6 = this.#v6?.[0];
+        const head4 = this.#v4?.[0];
+        this.#lead = this.#preferred;
+        if (head6 !== undefined && head4 !== undefined) {
+          const [mine, theirs] = this.#preferred === 6
+            ? [head6, head4]
+            : [head4, head6];
+          if (compare(theirs.endpoint, mine.endpoint) < 0) {
+            this.#lead = this.#preferred === 6 ? 4 : 6;
+          }
+        }
+      }
     }
-    for (const c of this.#candidates[this.#preferred === 6 ? 4 : 6]) {
-      if (!c.tried) other.push(c);
-    }
+    const preferred = untried(this.#lead === 6 ? this.#v6 : this.#v4);
+    const other = untried(this.#lead === 6 ? this.#v4 : this.#v6);
     let queue: Candidate[];
     if (other.length === 0) queue = preferred;
     else if (preferred.length === 0) queue = other;
@@ -428,7 +507,7 @@ export class HappyEyeballs {
       queue = lead > 0
         ? interleave(preferred, other, lead)
         : interleave(other, preferred, 1);
-    } else if (this.#lastFamily === this.#preferred) {
+    } else if (this.#lastFamily === this.#lead) {
       queue = interleave(other, preferred, 1);
     } else {
       queue = interleave(preferred, other, 1);
@@ -451,7 +530,7 @@ export class HappyEyeballs {
   #onFailed(now: number, attempt: number, error: Error, free: boolean): void {
     if (this.#attemptState[attempt] !== CONNECTING) return;
     this.#attemptState[attempt] = DONE;
-    this.#attemptErrors[attempt] = error;
+    (this.#attemptErrors ??= [])[attempt] = error;
     this.#inFlight--;
     if (this.#state !== "running") return;
     // §5: a failure starts the next attempt at once, but never sooner than
@@ -491,13 +570,16 @@ export class HappyEyeballs {
       candidate.tried = true;
       const attempt = this.#attemptState.length;
       this.#attemptState.push(CONNECTING);
-      this.#attemptErrors.push(undefined);
       this.#inFlight++;
       this.#lastStart = now;
-      this.#nextStart = now + this.#attemptDelay;
+      const custom = this.#attemptDelayFor?.(candidate.endpoint);
+      const delay = custom === undefined || Number.isNaN(custom)
+        ? this.#attemptDelay
+        : clampAttemptDelay(custom);
+      this.#nextStart = now + delay;
       const family = candidate.endpoint.family;
       this.#lastFamily = family;
-      if (family === this.#preferred) this.#preferredStarted++;
+      if (family === this.#lead) this.#preferredStarted++;
       else this.#otherStarted = true;
       out.push({
         type: "start",
@@ -541,9 +623,11 @@ export class HappyEyeballs {
     }
     if (state === "won") out.push({ type: "won", attempt: winner });
     else if (state === "failed") {
-      const errors = this.#attemptErrors.length > 0
-        ? this.#attemptErrors.filter((e): e is Error => e !== undefined)
-        : this.#lookupErrors;
+      // In start order; `filter` skips the holes of attempts that did not
+      // fail.
+      const errors = this.#attemptState.length > 0
+        ? this.#attemptErrors?.filter((e): e is Error => e !== undefined) ?? []
+        : this.#lookupErrors ?? [];
       out.push({ type: "failed", errors });
     }
   }

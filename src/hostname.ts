@@ -24,10 +24,24 @@ function isAscii(text: string): boolean {
 
 function describe(c: number): string {
   return c < 0x20 || c === 0x7f
-    ? "control character"
+    ? `control character U+${c.toString(16).toUpperCase().padStart(4, "0")}`
     : c === 0x20
     ? "space"
     : `character ${JSON.stringify(String.fromCharCode(c))}`;
+}
+
+/**
+ * Whether the last label of an ASCII name is a number (`1`, `0177`, `0x7f`,
+ * `0x`): such a name is no host name (no top-level domain is numeric, RFC
+ * 3696 §2), and resolvers disagree on it — `getaddrinfo` reads `127.1`,
+ * `0x7f.0.0.1` and `0177.0.0.1` as 127.0.0.1 (`inet_aton`), a DNS query
+ * does not, and the WHATWG URL parser takes it for IPv4 too.
+ */
+function endsInNumber(name: string): boolean {
+  const end = name.endsWith(".") ? name.length - 1 : name.length;
+  const start = name.lastIndexOf(".", end - 1) + 1;
+  const label = name.slice(start, end);
+  return /^(?:[0-9]+|0[xX][0-9a-fA-F]*)$/.test(label);
 }
 
 /**
@@ -68,11 +82,37 @@ function asciiNameProblem(name: string): string | undefined {
  * (`bücher.test` → `xn--bcher-kva.test`, through the WHATWG URL host
  * parser, UTS #46).
  *
+ * Refused besides what is not a domain name: a host with a colon (only an
+ * IPv6 literal may have one, and this one is not valid: `invalid IP
+ * address`), a zone on anything but IPv6 (`127.0.0.1%eth0`), a name whose
+ * last label is a number (`127.000.0.1`, `0x7f.1`: resolvers disagree on
+ * it), and a name whose IDNA form is an IP address (`１２７．０．０．１`).
+ *
  * @param host The host as dialled, not an IP literal.
  * @returns The ASCII name.
- * @throws {AddrError} `invalid domain name (…)` saying what is wrong.
+ * @throws {AddrError} `invalid domain name (…)` or `invalid IP address
+ * (…)` saying what is wrong.
  */
 export function lookupName(host: string): string {
+  const percent = host.indexOf("%");
+  const beforeZone = percent < 0 ? undefined : parseIP(host.slice(0, percent));
+  if (host.includes(":")) {
+    // Only brackets let a colon through splitHostPort: an IPv6 literal.
+    throw new AddrError(
+      beforeZone === undefined
+        ? "invalid IP address"
+        : beforeZone.family === 4
+        ? "invalid IP address (a zone is allowed on IPv6 addresses only)"
+        : "invalid IP address (invalid zone)",
+      host,
+    );
+  }
+  if (beforeZone !== undefined) {
+    throw new AddrError(
+      "invalid domain name (a zone is allowed on IPv6 addresses only)",
+      host,
+    );
+  }
   let ascii = host;
   if (!isAscii(host)) {
     // Hand the URL parser only letters, digits, `-`, `_` and dots: any ASCII
@@ -104,6 +144,12 @@ export function lookupName(host: string): string {
   const problem = asciiNameProblem(ascii);
   if (problem !== undefined) {
     throw new AddrError(`invalid domain name (${problem})`, host);
+  }
+  if (endsInNumber(ascii)) {
+    throw new AddrError(
+      "invalid domain name (it ends in a number but is not an IPv4 address)",
+      host,
+    );
   }
   return ascii;
 }

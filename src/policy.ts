@@ -7,6 +7,7 @@
  * @module
  */
 
+import { parseIP } from "./address.ts";
 import type { Endpoint, IPAddr, Network } from "./types.ts";
 
 /** What a {@linkcode Control} hook receives. */
@@ -28,6 +29,10 @@ export interface ControlInfo {
  * `connectDone` report it, nothing is sent, and the next endpoint starts at
  * once.
  *
+ * It must decide synchronously: a hook that returns a promise (an `async`
+ * function) refuses every endpoint — its verdict would come after the
+ * connect, so the dial fails closed.
+ *
  * @param info The endpoint and where it came from.
  */
 export type Control = (info: ControlInfo) => void;
@@ -47,6 +52,22 @@ export type AddressClass =
   | "documentation"
   | "benchmarking"
   | "reserved";
+
+const ADDRESS_CLASSES: ReadonlySet<string> = new Set<AddressClass>([
+  "public",
+  "unspecified",
+  "loopback",
+  "private",
+  "shared",
+  "link-local",
+  "unique-local",
+  "site-local",
+  "multicast",
+  "broadcast",
+  "documentation",
+  "benchmarking",
+  "reserved",
+]);
 
 function v4Number(text: string): number {
   const parts = text.split(".");
@@ -116,7 +137,11 @@ function embeddedV4(g: number[], at: number): number {
  * IPv6 (IPv4-mapped, NAT64 `64:ff9b::/96`, 6to4 `2002::/16`, IPv4-compatible
  * `::a.b.c.d`) is classified by the IPv4 address it carries.
  *
- * @param ip The address (canonical text, as `parseIP` gives it).
+ * The text is parsed again, so any spelling works (`::FFFF:127.0.0.1` is
+ * loopback); `family` is not trusted. Text that is no IP address is
+ * `"reserved"`: never public.
+ *
+ * @param ip The address (any text `parseIP` accepts; a zone is ignored).
  * @returns Its class.
  *
  * @example Classifying addresses
@@ -128,8 +153,12 @@ function embeddedV4(g: number[], at: number): number {
  * ```
  */
 export function classifyAddress(ip: IPAddr): AddressClass {
-  if (ip.family === 4) return classifyV4(v4Number(ip.address));
-  const g = v6Groups(ip.address);
+  const parsed = typeof ip?.address === "string"
+    ? parseIP(ip.address)
+    : undefined;
+  if (parsed === undefined) return "reserved";
+  if (parsed.family === 4) return classifyV4(v4Number(parsed.address));
+  const g = v6Groups(parsed.address);
   const [g0, g1] = g as [number, number];
   const prefix96Zero = g.slice(0, 6).every((x) => x === 0);
   if (prefix96Zero) {
@@ -137,9 +166,6 @@ export function classifyAddress(ip: IPAddr): AddressClass {
     if (low === 0) return "unspecified";
     if (low === 1) return "loopback";
     return classifyV4(low); // IPv4-compatible ::a.b.c.d (deprecated)
-  }
-  if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) {
-    return classifyV4(embeddedV4(g, 6)); // IPv4-mapped
   }
   if (g0 === 0x64 && g1 === 0xff9b) {
     if (g.slice(2, 6).every((x) => x === 0)) {
@@ -152,7 +178,12 @@ export function classifyAddress(ip: IPAddr): AddressClass {
     return "reserved"; // 100::/64 discard
   }
   if (g0 === 0x2001 && g1 === 0x0db8) return "documentation";
+  if (g0 === 0x3fff && g1 < 0x1000) return "documentation"; // 3fff::/20, RFC 9637
+  if (g0 === 0x2001 && g1 === 0x0002 && g[2] === 0) {
+    return "benchmarking"; // 2001:2::/48
+  }
   if (g0 === 0x2001 && g1 < 0x0200) return "reserved"; // 2001::/23 IETF (Teredo…)
+  if (g0 === 0x5f00) return "reserved"; // 5f00::/16 SRv6 SIDs, RFC 9602
   if ((g0 & 0xfe00) === 0xfc00) return "unique-local"; // fc00::/7
   if ((g0 & 0xffc0) === 0xfe80) return "link-local"; // fe80::/10
   if ((g0 & 0xffc0) === 0xfec0) return "site-local"; // fec0::/10
@@ -214,6 +245,8 @@ export interface PublicAddressesOnlyOptions {
  *
  * @param options Classes to allow anyway.
  * @returns The control hook, for `DialOptions.control`.
+ * @throws {RangeError} If `allow` names something that is not an
+ * {@linkcode AddressClass} (a typo would otherwise allow nothing, silently).
  *
  * @example Refusing internal addresses for user-supplied URLs
  * ```ts ignore
@@ -225,7 +258,17 @@ export interface PublicAddressesOnlyOptions {
 export function publicAddressesOnly(
   options: PublicAddressesOnlyOptions = {},
 ): Control {
-  const allow = new Set<AddressClass>(options.allow ?? []);
+  const allow = new Set<AddressClass>();
+  for (const name of options.allow ?? []) {
+    if (!ADDRESS_CLASSES.has(name)) {
+      throw new RangeError(
+        `Cannot allow ${JSON.stringify(name)}: not an address class (one of ${
+          [...ADDRESS_CLASSES].join(", ")
+        })`,
+      );
+    }
+    allow.add(name);
+  }
   return ({ endpoint }) => {
     const cls = classifyAddress(endpoint);
     if (cls !== "public" && !allow.has(cls)) {

@@ -12,6 +12,8 @@ import {
   withValue,
 } from "./context.ts";
 import type { Family, IPAddr, Network, Resolver } from "./types.ts";
+import type { HistoryRecord } from "./history.ts";
+import type { OrderRule, SourceAddress } from "./rfc6724.ts";
 
 /** What {@linkcode Trace.dnsStart} receives. */
 export interface DNSStartInfo {
@@ -54,6 +56,35 @@ export interface ConnectStartInfo {
   attempt: number;
   /** Why the attempt started now. */
   cause: AttemptCause;
+  /**
+   * Why this endpoint went before the next one still untried: the RFC 6724
+   * §6 / RFC 8305 §4 rule that ordered the two (`"avoid-failed"`,
+   * `"precedence"`, …; `"order"` when none did and the answer order
+   * stood), or `"family"` when the family interleaving of RFC 8305 §4 put
+   * it here. Unset when nothing else was left to try.
+   */
+  sortedBy?: OrderRule | "family";
+  /**
+   * What the dialer's connection history knew of this address (RFC 8305
+   * §4). Unset when it knew nothing or history is off.
+   */
+  history?: HistoryRecord;
+  /**
+   * The Connection Attempt Delay armed after this start, in ms, when it was
+   * derived from this address's measured connect time (RFC 8305 §5).
+   * Unset when it is `attemptDelay`.
+   */
+  historyDelay?: number;
+  /**
+   * Source(D), the source address the system would use (RFC 6724), when it
+   * was probed; `null` when the system has no route to the address.
+   */
+  source?: SourceAddress | null;
+  /**
+   * For a NAT64 address (synthesised by the dial, or by DNS64 under a
+   * known prefix): the IPv4 address it stands for (RFC 8305 §7).
+   */
+  nat64?: string;
 }
 
 /** What {@linkcode Trace.connectDone} receives. */

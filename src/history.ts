@@ -1,0 +1,381 @@
+/**
+ * Per-host connection history (RFC 8305 §4, "stateful client"): what
+ * happened to recent attempts — connected and how fast, failed, or outpaced
+ * by an attempt started after it — per resolver, host name and address.
+ * {@linkcode dial} reads it to sort the addresses of the next dial of the
+ * same host (failed ones last, lower connect time first, used ones before
+ * unused) and to derive the attempt delay from the measured connect time
+ * (RFC 8305 §5).
+ *
+ * The store is plain data: every method takes the time from the caller, so
+ * it runs on whatever clock the dial runs on.
+ *
+ * @module
+ */
+
+import { MAX_ATTEMPT_DELAY, MIN_ATTEMPT_DELAY } from "./happy_eyeballs.ts";
+
+/** How one attempt ended. */
+export type AttemptOutcome =
+  /** It connected (possibly after the race was won by another). */
+  | "connected"
+  /** The connect failed (refused, unreachable, …). */
+  | "failed"
+  /**
+   * It was still connecting when an attempt started after it connected:
+   * the race showed it slower than the other by at least the attempt delay.
+   */
+  | "outpaced";
+
+/** Which record: resolver scope, host name, address. */
+export interface HistoryKey {
+  /**
+   * What the answers came from — the resolver (or name server) object.
+   * Records never cross scopes: the same name may mean other addresses
+   * through another resolver.
+   */
+  readonly scope: object;
+  /** The host name as looked up (lower case, ASCII). */
+  readonly host: string;
+  /** The address, canonical text, with `%zone` when it has one. */
+  readonly address: string;
+}
+
+/** What the store knows about one (scope, host, address). */
+export interface HistoryRecord {
+  /** How the latest attempt ended. */
+  readonly outcome: AttemptOutcome;
+  /**
+   * The connect time of the latest attempt that connected, in ms; kept when
+   * a later attempt fails.
+   */
+  readonly connectTime: number | undefined;
+  /** Whether an attempt connected since the record was made. */
+  readonly used: boolean;
+  /** When the latest outcome was recorded, on the caller's clock. */
+  readonly at: number;
+}
+
+/** An outcome to record. */
+export interface HistoryUpdate {
+  /** How the attempt ended. */
+  outcome: AttemptOutcome;
+  /** For `"connected"`: how long the connect took, in ms. */
+  connectTime?: number;
+  /** The time now, on the caller's clock (ms). */
+  now: number;
+}
+
+/** Options for {@linkcode HistoryStore}. */
+export interface HistoryStoreOptions {
+  /**
+   * How long a record counts after its latest update, in ms. RFC 8305 §4
+   * leaves it open; 10 minutes forgets a broken path soon after it is
+   * repaired.
+   * @default {600_000}
+   */
+  ttl?: number;
+  /**
+   * At most this many records; the least recently updated go first.
+   * @default {1024}
+   */
+  maxEntries?: number;
+  /**
+   * The least attempt delay derived from a measured connect time, in ms:
+   * at least 10 (RFC 8305 §5's floor), by default the 100 ms it
+   * recommends.
+   * @default {100}
+   */
+  minAttemptDelay?: number;
+}
+
+/** Default of {@linkcode HistoryStoreOptions.ttl}: 10 minutes. */
+export const DEFAULT_HISTORY_TTL = 600_000;
+/** Default of {@linkcode HistoryStoreOptions.maxEntries}. */
+export const DEFAULT_HISTORY_MAX_ENTRIES = 1024;
+/**
+ * Default of {@linkcode HistoryStoreOptions.minAttemptDelay}: RFC 8305 §5's
+ * recommended minimum Connection Attempt Delay.
+ */
+export const DEFAULT_HISTORY_MIN_ATTEMPT_DELAY = 100;
+
+/**
+ * The attempt delay derived from a measured connect time: twice it (a
+ * connect is one round trip; the second leaves room for jitter), at least
+ * `minAttemptDelay` (never below 10 ms) and at most 2 s (RFC 8305 §5).
+ *
+ * @param connectTime The measured connect time in ms.
+ * @param options The floor: `minAttemptDelay`, by default 100.
+ * @returns The delay in ms.
+ * @throws {RangeError} If `connectTime` is negative or not a number, or
+ * `minAttemptDelay` is below 10 or above 2000.
+ *
+ * @example Delays from connect times
+ * ```ts
+ * import { attemptDelayFromConnectTime } from "@nettrace/nettrace";
+ *
+ * attemptDelayFromConnectTime(0.4); // 100: the floor
+ * attemptDelayFromConnectTime(180); // 360
+ * attemptDelayFromConnectTime(1500); // 2000: the ceiling
+ * attemptDelayFromConnectTime(2, { minAttemptDelay: 10 }); // 10
+ * ```
+ */
+export function attemptDelayFromConnectTime(
+  connectTime: number,
+  options?: { minAttemptDelay?: number },
+): number {
+  if (typeof connectTime !== "number" || !(connectTime >= 0)) {
+    throw new RangeError(
+      `Cannot derive an attempt delay from connect time ${connectTime}: it must be a number of ms ≥ 0`,
+    );
+  }
+  const floor = checkMinDelay(
+    options?.minAttemptDelay ?? DEFAULT_HISTORY_MIN_ATTEMPT_DELAY,
+  );
+  return Math.min(MAX_ATTEMPT_DELAY, Math.max(floor, 2 * connectTime));
+}
+
+function checkMinDelay(value: number): number {
+  if (
+    typeof value !== "number" || !(value >= MIN_ATTEMPT_DELAY) ||
+    value > MAX_ATTEMPT_DELAY
+  ) {
+    throw new RangeError(
+      `Cannot use minAttemptDelay ${value}: it must be a number of ms from ${MIN_ATTEMPT_DELAY} to ${MAX_ATTEMPT_DELAY}`,
+    );
+  }
+  return value;
+}
+
+/** What {@linkcode HistoryStore.host} returns for a host it knows nothing of. */
+const NO_RECORDS: ReadonlyMap<string, HistoryRecord> = new Map();
+
+interface Entry {
+  readonly hostKey: string;
+  readonly address: string;
+  record: HistoryRecord;
+}
+
+/**
+ * A bounded store of recent attempt outcomes per (resolver scope, host,
+ * address), each kept for `ttl` ms after its latest update.
+ *
+ * Give each dialer its own (`dial()` does by default: one per `Dialer`
+ * object); it is never process-global, and records never cross resolvers.
+ * Pass `history: false` to a dial to neither read nor write one.
+ *
+ * @example Recording and reading outcomes
+ * ```ts
+ * import { HistoryStore } from "@nettrace/nettrace";
+ *
+ * const history = new HistoryStore();
+ * const scope = {}; // in a dial: the resolver
+ * history.record({ scope, host: "db.test", address: "2001:db8::1" }, { outcome: "outpaced", now: 250 });
+ * history.record({ scope, host: "db.test", address: "192.0.2.1" }, { outcome: "connected", connectTime: 3, now: 253 });
+ * history.get({ scope, host: "db.test", address: "192.0.2.1" }, 1_000)?.connectTime; // 3
+ * history.attemptDelay(3); // 100
+ * history.get({ scope, host: "db.test", address: "192.0.2.1" }, 700_000); // undefined: expired
+ * ```
+ */
+export class HistoryStore {
+  readonly #ttl: number;
+  readonly #maxEntries: number;
+  readonly #minAttemptDelay: number;
+  /** Every entry by `scope host address`, least recently updated first. */
+  readonly #entries = new Map<string, Entry>();
+  /** The entries of each `scope host`, by address. */
+  readonly #hosts = new Map<string, Map<string, Entry>>();
+  readonly #scopeIds = new WeakMap<object, number>();
+  #nextScopeId = 1;
+
+  /**
+   * Creates an empty store.
+   *
+   * @param options The TTL, the size bound and the attempt-delay floor.
+   * @throws {RangeError} If an option is out of range.
+   */
+  constructor(options?: HistoryStoreOptions) {
+    const ttl = options?.ttl ?? DEFAULT_HISTORY_TTL;
+    if (typeof ttl !== "number" || !(ttl >= 0)) {
+      throw new RangeError(
+        `Cannot use ttl ${ttl}: it must be a number of ms ≥ 0`,
+      );
+    }
+    const max = options?.maxEntries ?? DEFAULT_HISTORY_MAX_ENTRIES;
+    if (!Number.isInteger(max) || max < 1) {
+      throw new RangeError(
+        `Cannot use maxEntries ${max}: it must be an integer ≥ 1`,
+      );
+    }
+    this.#ttl = ttl;
+    this.#maxEntries = max;
+    this.#minAttemptDelay = checkMinDelay(
+      options?.minAttemptDelay ?? DEFAULT_HISTORY_MIN_ATTEMPT_DELAY,
+    );
+  }
+
+  /** How long a record counts after its latest update, in ms. */
+  get ttl(): number {
+    return this.#ttl;
+  }
+
+  /** How many records are held (expired ones included until looked at). */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** The least attempt delay derived from a connect time, in ms. */
+  get minAttemptDelay(): number {
+    return this.#minAttemptDelay;
+  }
+
+  #hostKey(scope: object, host: string): string {
+    if (
+      scope === null ||
+      (typeof scope !== "object" && typeof scope !== "function")
+    ) {
+      throw new TypeError("Cannot use a history scope that is not an object");
+    }
+    let id = this.#scopeIds.get(scope);
+    if (id === undefined) {
+      id = this.#nextScopeId++;
+      this.#scopeIds.set(scope, id);
+    }
+    return `${id} ${host}`;
+  }
+
+  #fresh(record: HistoryRecord, now: number): boolean {
+    // A record from the future (another clock) counts as expired.
+    return now >= record.at && now - record.at < this.#ttl;
+  }
+
+  #delete(key: string, entry: Entry): void {
+    this.#entries.delete(key);
+    const byAddress = this.#hosts.get(entry.hostKey);
+    if (byAddress === undefined) return;
+    byAddress.delete(entry.address);
+    if (byAddress.size === 0) this.#hosts.delete(entry.hostKey);
+  }
+
+  /**
+   * Records how an attempt ended. A connect keeps its connect time and
+   * marks the address used; a later failure keeps both.
+   *
+   * @param key Which (scope, host, address).
+   * @param update The outcome, the connect time, the time now.
+   * @throws {TypeError} If the scope is not an object or the outcome unknown.
+   * @throws {RangeError} If a connect time or `now` is not a finite number.
+   */
+  record(key: HistoryKey, update: HistoryUpdate): void {
+    const { outcome, now } = update;
+    if (
+      outcome !== "connected" && outcome !== "failed" && outcome !== "outpaced"
+    ) {
+      throw new TypeError(`Cannot record outcome ${String(outcome)}`);
+    }
+    if (typeof now !== "number" || !Number.isFinite(now)) {
+      throw new RangeError(`Cannot record at time ${now}: not a finite number`);
+    }
+    const connectTime = update.connectTime;
+    if (
+      outcome === "connected" &&
+      (typeof connectTime !== "number" || !(connectTime >= 0) ||
+        !Number.isFinite(connectTime))
+    ) {
+      throw new RangeError(
+        `Cannot record connect time ${connectTime}: it must be a finite number of ms ≥ 0`,
+      );
+    }
+    const hostKey = this.#hostKey(key.scope, key.host);
+    const fullKey = `${hostKey} ${key.address}`;
+    const old = this.#entries.get(fullKey);
+    const previous = old !== undefined && this.#fresh(old.record, now)
+      ? old.record
+      : undefined;
+    const record: HistoryRecord = outcome === "connected"
+      ? { outcome, connectTime, used: true, at: now }
+      : {
+        outcome,
+        connectTime: previous?.connectTime,
+        used: previous?.used ?? false,
+        at: now,
+      };
+    if (old !== undefined) this.#delete(fullKey, old);
+    const entry: Entry = { hostKey, address: key.address, record };
+    this.#entries.set(fullKey, entry);
+    let byAddress = this.#hosts.get(hostKey);
+    if (byAddress === undefined) {
+      byAddress = new Map();
+      this.#hosts.set(hostKey, byAddress);
+    }
+    byAddress.set(key.address, entry);
+    while (this.#entries.size > this.#maxEntries) {
+      const [oldestKey, oldest] = this.#entries.entries().next().value!;
+      this.#delete(oldestKey, oldest);
+    }
+  }
+
+  /**
+   * The record of one (scope, host, address), if it has not expired.
+   *
+   * @param key Which (scope, host, address).
+   * @param now The time now, on the clock the records were made with.
+   * @returns The record, or undefined.
+   */
+  get(key: HistoryKey, now: number): HistoryRecord | undefined {
+    const hostKey = this.#hostKey(key.scope, key.host);
+    const fullKey = `${hostKey} ${key.address}`;
+    const entry = this.#entries.get(fullKey);
+    if (entry === undefined) return undefined;
+    if (!this.#fresh(entry.record, now)) {
+      this.#delete(fullKey, entry);
+      return undefined;
+    }
+    return entry.record;
+  }
+
+  /**
+   * Every live record of one host through one scope, by address.
+   *
+   * @param scope The resolver (or other scope object).
+   * @param host The host name as looked up.
+   * @param now The time now.
+   * @returns A map from address to record, the caller's to keep; empty
+   * (and shared) when there is none.
+   */
+  host(
+    scope: object,
+    host: string,
+    now: number,
+  ): ReadonlyMap<string, HistoryRecord> {
+    const hostKey = this.#hostKey(scope, host);
+    const byAddress = this.#hosts.get(hostKey);
+    if (byAddress === undefined) return NO_RECORDS;
+    const out = new Map<string, HistoryRecord>();
+    for (const [address, entry] of [...byAddress]) {
+      if (this.#fresh(entry.record, now)) out.set(address, entry.record);
+      else this.#delete(`${hostKey} ${address}`, entry);
+    }
+    return out;
+  }
+
+  /**
+   * The attempt delay for an address whose connect took `connectTime` ms:
+   * {@linkcode attemptDelayFromConnectTime} with this store's floor.
+   *
+   * @param connectTime The measured connect time in ms.
+   * @returns The delay in ms, from `minAttemptDelay` to 2000.
+   * @throws {RangeError} If `connectTime` is negative or not a number.
+   */
+  attemptDelay(connectTime: number): number {
+    return attemptDelayFromConnectTime(connectTime, {
+      minAttemptDelay: this.#minAttemptDelay,
+    });
+  }
+
+  /** Forgets everything. */
+  clear(): void {
+    this.#entries.clear();
+    this.#hosts.clear();
+  }
+}

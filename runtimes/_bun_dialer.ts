@@ -17,10 +17,12 @@ import type {
   Endpoint,
   NetAddr,
 } from "../src/types.ts";
+import { acceptNeverAborted, NEVER_ABORTED } from "../src/_shared_signal.ts";
 import { connectError } from "./_errno.ts";
 import {
   checkChunk,
   closedError,
+  knownRemoteAddr,
   READ_HIGH_WATER_MARK,
   watchAbort,
 } from "./_conn.ts";
@@ -116,6 +118,8 @@ export interface BunConnectLike {
  */
 class Link {
   socket: BunSocketLike<Link> | undefined;
+  /** The peer's address when known from the endpoint (see knownRemoteAddr). */
+  remote: NetAddr | undefined;
   /** Bytes received before `readable` was built. */
   chunks: Uint8Array[] = [];
   buffered = 0;
@@ -294,9 +298,12 @@ export class BunConn implements Conn {
    * Wraps a socket the Bun dialer connected.
    *
    * @param socket A socket from this module's dialer.
+   * @param remoteAddr The peer's address when it is known without asking
+   * the socket (the dialer knows the endpoint it connected to); read from
+   * the socket by default.
    * @throws {TypeError} When the socket was not made by this dialer.
    */
-  constructor(socket: BunSocketLike) {
+  constructor(socket: BunSocketLike, remoteAddr?: NetAddr) {
     if (!(socket.data instanceof Link)) {
       throw new TypeError(
         "Cannot wrap this socket in a BunConn: it was not made by the Bun dialer",
@@ -306,7 +313,7 @@ export class BunConn implements Conn {
     this.#link = socket.data;
     this.#link.socket ??= socket as BunSocketLike<Link>;
     this.localAddr = { hostname: socket.localAddress, port: socket.localPort };
-    this.remoteAddr = {
+    this.remoteAddr = remoteAddr ?? {
       hostname: socket.remoteAddress,
       port: socket.remotePort,
     };
@@ -403,6 +410,45 @@ function bun(): BunConnectLike {
 
 function connect(
   endpoint: Endpoint,
+  options: ConnectOptions,
+): Promise<BunConn> {
+  if (options?.signal !== NEVER_ABORTED) {
+    return connectWatching(endpoint, options);
+  }
+  // The shared signal that never aborts (an attempt nothing can cancel):
+  // nothing to watch, so no wrapping promise and no closures — they showed
+  // in a loopback connect.
+  const link = new Link();
+  link.remote = knownRemoteAddr(endpoint);
+  let pending: Promise<BunSocketLike<Link>>;
+  try {
+    pending = bun().connect({
+      hostname: endpoint.zone === undefined
+        ? endpoint.address
+        : `${endpoint.address}%${endpoint.zone}`,
+      port: endpoint.port,
+      allowHalfOpen: true,
+      data: link,
+      socket: HANDLERS,
+    });
+  } catch (err) {
+    return Promise.reject(connectError(err, process.platform));
+  }
+  return pending.then(opened, failed);
+}
+
+/** Turns TCP_NODELAY on, as Go does, and wraps the socket. */
+function opened(socket: BunSocketLike<Link>): BunConn {
+  socket.setNoDelay(true);
+  return new BunConn(socket, socket.data.remote);
+}
+
+function failed(err: unknown): never {
+  throw connectError(err, process.platform);
+}
+
+function connectWatching(
+  endpoint: Endpoint,
   { signal }: ConnectOptions,
 ): Promise<BunConn> {
   if (signal.aborted) return Promise.reject(signal.reason);
@@ -436,8 +482,8 @@ function connect(
         socket.data.close();
         return;
       }
-      socket.setNoDelay(true);
-      resolve(new BunConn(socket));
+      socket.data.remote = knownRemoteAddr(endpoint);
+      resolve(opened(socket));
     }, (err: unknown) => {
       unwatch();
       if (!aborted) reject(connectError(err, process.platform));
@@ -476,3 +522,4 @@ export const dialer: Dialer<BunConn> = {
   connect,
   close: (conn: BunConn): void => conn.close(),
 };
+acceptNeverAborted(dialer);

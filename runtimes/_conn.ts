@@ -1,10 +1,13 @@
 /**
  * What the Bun and Node connections share: the read buffer bound, the error
- * for a closed connection, the chunk check, and the abort bookkeeping of a
- * connect.
+ * for a closed connection, the chunk check, the peer's address, and the
+ * abort bookkeeping of a connect.
  *
  * @module
  */
+
+import { parseIP } from "../src/address.ts";
+import type { Endpoint, NetAddr } from "../src/types.ts";
 
 /**
  * How many received bytes a connection holds for a slow reader before it
@@ -39,6 +42,34 @@ export function checkChunk(chunk: unknown): Uint8Array {
       chunk === null ? "null" : typeof chunk
     } to a connection: expected a Uint8Array`,
   );
+}
+
+/**
+ * The peer's address of a connection made to `endpoint`, without asking the
+ * socket (`getpeername()` costs a system call and a string per connection):
+ * the kernel reports the address connected to, and the runtimes print it as
+ * `parseIP` does — except where they differ, which is asked of the socket
+ * instead (`undefined` here): an endpoint text not in canonical form, a
+ * zone or a link-local address (printed with its scope), IPv6 addresses
+ * starting with `::` other than `::1` (printed with an embedded IPv4 part),
+ * and `0.0.0.0` (a connect to it reaches 127.0.0.1).
+ *
+ * @param endpoint What was connected to.
+ * @returns `{ hostname, port }`, or `undefined` when the socket must say.
+ */
+export function knownRemoteAddr(endpoint: Endpoint): NetAddr | undefined {
+  const { address } = endpoint;
+  if (
+    endpoint.zone !== undefined || address === "0.0.0.0" ||
+    (address.startsWith("::") && address !== "::1") ||
+    /^fe[89ab]/i.test(address)
+  ) {
+    return undefined;
+  }
+  const ip = parseIP(address);
+  if (ip === undefined || ip.address !== address) return undefined;
+  if (ip.family !== endpoint.family || ip.zone !== undefined) return undefined;
+  return { hostname: address, port: endpoint.port };
 }
 
 /**

@@ -6,12 +6,55 @@
  */
 
 import type { ConnectOptions, Dialer, Endpoint } from "../src/types.ts";
+import { acceptNeverAborted, NEVER_ABORTED } from "../src/_shared_signal.ts";
 import { connectError } from "./_errno.ts";
 
 /** The connection the Deno dialer returns: Deno's own `TcpConn`. */
 export type DenoConn = Deno.TcpConn;
 
-async function connect(
+function connect(
+  endpoint: Endpoint,
+  options: ConnectOptions,
+): Promise<DenoConn> {
+  if (options?.signal !== NEVER_ABORTED) {
+    return connectWatching(endpoint, options);
+  }
+  // The shared signal that never aborts (an attempt nothing can cancel):
+  // nothing to watch, so no listener, no cancel handle and no async frame —
+  // they showed in a loopback connect.
+  let pending: Promise<DenoConn>;
+  try {
+    pending = Deno.connect({
+      hostname: endpoint.zone === undefined
+        ? endpoint.address
+        : `${endpoint.address}%${endpoint.zone}`,
+      port: endpoint.port,
+      transport: "tcp",
+      autoSelectFamily: false,
+    });
+  } catch (err) {
+    return Promise.reject(connectError(err, Deno.build.os));
+  }
+  return pending.then(connected, failed);
+}
+
+/** Turns TCP_NODELAY on, as Go does; a reset in between fails the connect. */
+function connected(conn: DenoConn): DenoConn {
+  try {
+    conn.setNoDelay(true);
+  } catch (err) {
+    // Reset between the connect and here: report it as the connect's error.
+    closeQuietly(conn);
+    throw connectError(err, Deno.build.os);
+  }
+  return conn;
+}
+
+function failed(err: unknown): never {
+  throw connectError(err, Deno.build.os);
+}
+
+async function connectWatching(
   endpoint: Endpoint,
   { signal }: ConnectOptions,
 ): Promise<DenoConn> {
@@ -39,14 +82,7 @@ async function connect(
     closeQuietly(conn);
     throw signal.reason;
   }
-  try {
-    conn.setNoDelay(true);
-  } catch (err) {
-    // Reset between the connect and here: report it as the connect's error.
-    closeQuietly(conn);
-    throw connectError(err, Deno.build.os);
-  }
-  return conn;
+  return connected(conn);
 }
 
 function closeQuietly(conn: DenoConn): void {
@@ -87,3 +123,4 @@ export const dialer: Dialer<DenoConn> = {
   connect,
   close: closeQuietly,
 };
+acceptNeverAborted(dialer);

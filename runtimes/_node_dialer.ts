@@ -15,10 +15,12 @@ import type {
   Endpoint,
   NetAddr,
 } from "../src/types.ts";
+import { acceptNeverAborted, NEVER_ABORTED } from "../src/_shared_signal.ts";
 import { connectError } from "./_errno.ts";
 import {
   checkChunk,
   closedError,
+  knownRemoteAddr,
   READ_HIGH_WATER_MARK,
   watchAbort,
 } from "./_conn.ts";
@@ -89,14 +91,17 @@ export class NodeConn implements Conn {
    * to call it yourself.
    *
    * @param socket A `net.Socket` that has emitted `'connect'`.
+   * @param remoteAddr The peer's address when it is known without asking
+   * the socket (the dialer knows the endpoint it connected to); read from
+   * the socket by default.
    */
-  constructor(socket: Socket) {
+  constructor(socket: Socket, remoteAddr?: NetAddr) {
     this.socket = socket;
     this.localAddr = {
       hostname: socket.localAddress ?? "",
       port: socket.localPort ?? 0,
     };
-    this.remoteAddr = {
+    this.remoteAddr = remoteAddr ?? {
       hostname: socket.remoteAddress ?? "",
       port: socket.remotePort ?? 0,
     };
@@ -247,7 +252,7 @@ function connect(
       socket.off("error", onError);
     };
     const onConnect = () => {
-      const conn = new NodeConn(socket);
+      const conn = new NodeConn(socket, knownRemoteAddr(endpoint));
       settle();
       resolve(conn);
     };
@@ -257,15 +262,21 @@ function connect(
       socket.destroy();
       reject(connectError(err, process.platform));
     };
-    const unwatch = watchAbort(signal, (reason) => {
-      settle();
-      // A connect error may already be queued for the next tick.
-      socket.on("error", noop);
-      socket.destroy();
-      reject(reason);
-    });
-    socket.once("connect", onConnect);
-    socket.once("error", onError);
+    // The shared signal that never aborts is not watched.
+    const unwatch = signal === NEVER_ABORTED ? noop : watchAbort(
+      signal,
+      (reason) => {
+        settle();
+        // A connect error may already be queued for the next tick.
+        socket.on("error", noop);
+        socket.destroy();
+        reject(reason);
+      },
+    );
+    // Both remove both (settle), so `on` is `once` here, without once's
+    // wrapper per listener.
+    socket.on("connect", onConnect);
+    socket.on("error", onError);
   });
 }
 
@@ -295,3 +306,4 @@ export const dialer: Dialer<NodeConn> = {
   connect,
   close: (conn: NodeConn): void => conn.close(),
 };
+acceptNeverAborted(dialer);

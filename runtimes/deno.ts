@@ -29,16 +29,33 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import {
   type Context,
   dial as coreDial,
+  dialerHistory,
   type DialOptions,
   hasContextStorage,
+  type HistoryStore,
   type Resolver,
   setContextStorage,
 } from "../mod.ts";
 import { type DenoConn, dialer } from "./_deno_dialer.ts";
 import { createResolver, resolver } from "./_deno_resolver.ts";
+import { probeSourceAddress } from "./_source_probe.ts";
 
 export * from "../mod.ts";
 export { createResolver, dialer, resolver };
+
+/**
+ * This adapter's connection history (RFC 8305 §4): how recent attempts to
+ * each address of each host ended, per resolver. `dial` reads and writes
+ * it unless given `history: false` or a store of its own.
+ *
+ * @example Forgetting what the adapter learned
+ * ```ts ignore
+ * import { history } from "@nettrace/nettrace/deno";
+ *
+ * history.clear();
+ * ```
+ */
+export const history: HistoryStore = dialerHistory(dialer);
 export type { ResolvedAddr, ResolverOptions } from "./_deno_resolver.ts";
 export type { DenoConn };
 
@@ -54,7 +71,7 @@ export interface RuntimeDialOptions extends DialOptions {
   resolver?: Resolver;
 }
 
-const defaults = { resolver, dialer };
+const defaults = { resolver, dialer, sourceAddress: probeSourceAddress };
 
 /**
  * Dials `address` (`host:port`) on Deno with RFC 8305 Happy Eyeballs,
@@ -85,5 +102,6 @@ export function dial(
     ...options,
     resolver: options.resolver ?? resolver,
     dialer,
+    sourceAddress: options.sourceAddress ?? probeSourceAddress,
   });
 }

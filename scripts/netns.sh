@@ -36,6 +36,8 @@
 #   2001:db8:ff::2      no     route prohibit     198.18.255.2
 #   2001:db8:ff::3      no     route blackhole    198.18.255.3
 #   2001:db8:ff::9      no     no route at all    198.18.255.9
+# history.test (IPv6 dropped, IPv4 fine, as v6drop.test) is for the
+# connection-history tests only.
 # tcp_syn_retries=1 in the namespace: a dropped connect fails after ~3 s.
 #
 # Output: the runtimes' own output, one line per runtime
@@ -268,6 +270,7 @@ zone=(
   allfail.test 198.18.255.3 198.18.255.9
   many.test 2001:db8:1::2 2001:db8:1::5 2001:db8:1::6 2001:db8:1::7
   many.test 198.18.0.2 198.18.0.5 198.18.0.6 198.18.0.7
+  history.test 2001:db8:1::2 198.18.0.1
 )
 records=()
 name=""

@@ -26,6 +26,7 @@ import {
   type Context,
   dial as coreDial,
   type Dialer,
+  dialerHistory,
   DialError,
   type DialOptions,
   DNSError,
@@ -358,8 +359,16 @@ export function conformance(runtime: RuntimeUnderTest): void {
   const { dial, dialer, createResolver, runWithContext } = runtime;
   const name = `${runtime.name} dial()`;
   const cancels = runtime.cancelsPendingConnect ?? true;
-  const register: RegisterTest = runtime.test ??
+  const registerTest: RegisterTest = runtime.test ??
     ((testName, fn) => nodeTest(testName, (t) => fn(t)));
+  // Each test starts with the adapter's connection history empty: the tests
+  // dial the same names (localhost) with other behaviours on other ports,
+  // and history is kept per address, not per port.
+  const register: RegisterTest = (testName, fn) =>
+    registerTest(testName, (t) => {
+      dialerHistory(dialer).clear();
+      return fn(t);
+    });
 
   /** Runs `fn` with a DNS fixture and a resolver asking it. */
   async function withDns(

@@ -27,7 +27,8 @@ import {
   SyscallError,
 } from "../../src/errors.ts";
 import type { DialOptions } from "../../src/dial.ts";
-import type { Trace } from "../../src/trace.ts";
+import type { ConnectStartInfo, Trace } from "../../src/trace.ts";
+import { HistoryStore } from "../../src/history.ts";
 
 // ── the zone (the same table as scripts/netns.sh) ────────────────────────────
 
@@ -75,6 +76,8 @@ const ZONE: Record<string, { 6: string[]; 4: string[] }> = {
     6: ["2001:db8:1::2", "2001:db8:1::5", "2001:db8:1::6", "2001:db8:1::7"],
     4: ["198.18.0.2", "198.18.0.5", "198.18.0.6", "198.18.0.7"],
   },
+  // Like v6drop.test, for the connection-history tests only.
+  "history.test": { 6: [DROP6], 4: [GOOD4] },
 };
 
 const CANCELED = "operation was canceled";
@@ -139,6 +142,7 @@ interface Adapter {
     nameServer?: { address: string; port: number };
   }): Resolver;
   resolver: Resolver;
+  history: HistoryStore;
 }
 
 const runtime = "Deno" in globalThis
@@ -244,6 +248,8 @@ interface Attempt {
   addr: string;
   address: string;
   family: Family;
+  /** What connectStart received. */
+  info: ConnectStartInfo;
   start: number;
   end?: number;
   error?: Error;
@@ -254,7 +260,8 @@ function recorder(): { trace: Trace; attempts: Attempt[]; begin(): void } {
   let t0 = performance.now();
   const attempts: Attempt[] = [];
   const trace: Trace = {
-    connectStart({ addr, family, attempt }) {
+    connectStart(info) {
+      const { addr, family, attempt } = info;
       const address = addr.startsWith("[")
         ? addr.slice(1, addr.lastIndexOf("]"))
         : addr.slice(0, addr.lastIndexOf(":"));
@@ -262,6 +269,7 @@ function recorder(): { trace: Trace; attempts: Attempt[]; begin(): void } {
         addr,
         address,
         family,
+        info,
         start: performance.now() - t0,
       };
     },
@@ -587,6 +595,9 @@ if (netns === undefined || netns === "" || dnsServer === undefined) {
           const conn = await adapter.dial(`${host}:${server.port}`, {
             resolver,
             trace: rec.trace,
+            // Without the source probe: with it, IPv4 goes first whenever
+            // both answers are in before the first attempt (see below).
+            sourceAddress: () => undefined,
           });
           const elapsed = performance.now() - start;
           conn.close();
@@ -709,6 +720,179 @@ if (netns === undefined || netns === "" || dnsServer === undefined) {
         await assertNoSynSent(t, server.port);
         assert.deepEqual(server.accepted, []);
         t.diagnostic(`\n${timeline(rec.attempts)}`);
+      } finally {
+        await server.close();
+      }
+    });
+
+    // ── RFC 8305 §4 connection history, RFC 6724 source probe ──────────
+
+    /** Dials history.test once; returns the connection's peer and timings. */
+    const dialHistory = async (
+      port: number,
+      options: DialOptions,
+    ): Promise<{ peer: string; attempts: Attempt[]; elapsed: number }> => {
+      const rec = recorder();
+      rec.begin();
+      const start = performance.now();
+      const conn = await adapter.dial(`history.test:${port}`, {
+        resolver,
+        trace: rec.trace,
+        ...options,
+      });
+      const elapsed = performance.now() - start;
+      conn.close();
+      return {
+        peer: conn.remoteAddr.hostname,
+        attempts: rec.attempts,
+        elapsed,
+      };
+    };
+
+    test(`${label}: history.test (IPv6 dropped) connects over IPv4 after attemptDelay the first time, then at once over IPv4 while history lasts`, async (t) => {
+      const server = await startServer();
+      const history = new HistoryStore();
+      try {
+        const first = await dialHistory(server.port, { history });
+        let log = timeline(first.attempts);
+        assert.equal(first.peer, GOOD4, log);
+        assert.deepEqual(
+          first.attempts.map((a) => a.address),
+          [DROP6, GOOD4],
+          log,
+        );
+        inRange(first.elapsed, 240, 600, `first dial took\n${log}`);
+        assert.equal(first.attempts[0].info.history, undefined, log);
+        // What the first dial taught: IPv6 was outpaced, IPv4 connected.
+        const scope = resolver ?? adapter.resolver;
+        const known = history.host(scope, "history.test", performance.now());
+        assert.equal(known.get(DROP6)?.outcome, "outpaced");
+        assert.equal(known.get(GOOD4)?.outcome, "connected");
+        const connectTime = known.get(GOOD4)!.connectTime!;
+        assert.ok(connectTime < 50, `IPv4 connect took ${connectTime} ms`);
+
+        const repeats: number[] = [];
+        for (let i = 0; i < 5; i++) {
+          const next = await dialHistory(server.port, { history });
+          log = timeline(next.attempts);
+          assert.equal(next.peer, GOOD4, log);
+          assert.equal(next.attempts.length, 1, `one attempt only\n${log}`);
+          const { info } = next.attempts[0];
+          assert.equal(info.family, 4, log);
+          assert.equal(info.sortedBy, "avoid-failed", log);
+          assert.equal(info.history?.outcome, "connected", log);
+          assert.equal(info.historyDelay, 100, "2 × connect time, ≥ 100");
+          repeats.push(next.elapsed);
+        }
+        const median = [...repeats].sort((a, b) => a - b)[2];
+        t.diagnostic(
+          `${runtime} ${name}: first dial ${first.elapsed.toFixed(1)} ms ` +
+            `(attemptDelay 250); repeat dials ${
+              repeats.map((ms) => ms.toFixed(1)).join(", ")
+            } ms (median ${median.toFixed(1)})`,
+        );
+        assert.ok(median <= 10, `repeat dials: ${repeats.join(", ")} ms`);
+        for (const ms of repeats) assert.ok(ms < 100, `repeat dial ${ms} ms`);
+
+        // clear() forgets: IPv6 first again.
+        history.clear();
+        const cleared = await dialHistory(server.port, { history });
+        log = timeline(cleared.attempts);
+        assert.deepEqual(
+          cleared.attempts.map((a) => a.address),
+          [DROP6, GOOD4],
+          log,
+        );
+        inRange(cleared.elapsed, 240, 600, `dial after clear()\n${log}`);
+        await assertNoSynSent(t, server.port);
+        assert.ok(
+          server.accepted.every((a) => a === GOOD4),
+          server.accepted.join(),
+        );
+      } finally {
+        await server.close();
+      }
+    });
+
+    test(`${label}: history.test with history: false pays attemptDelay on every dial`, async () => {
+      const server = await startServer();
+      try {
+        for (let i = 0; i < 2; i++) {
+          const next = await dialHistory(server.port, { history: false });
+          const log = timeline(next.attempts);
+          assert.deepEqual(
+            next.attempts.map((a) => a.address),
+            [DROP6, GOOD4],
+            log,
+          );
+          inRange(next.elapsed, 240, 600, `dial #${i}\n${log}`);
+          assert.equal(next.attempts[1].info.history, undefined, log);
+        }
+      } finally {
+        await server.close();
+      }
+    });
+
+    test(`${label}: the adapter's own history (adapter.history) serves the next dial; history.clear() forgets it`, async () => {
+      const server = await startServer();
+      try {
+        adapter.history.clear();
+        const first = await dialHistory(server.port, {});
+        assert.equal(first.attempts.length, 2, timeline(first.attempts));
+        const second = await dialHistory(server.port, {});
+        assert.deepEqual(
+          second.attempts.map((a) => a.address),
+          [GOOD4],
+          timeline(second.attempts),
+        );
+        assert.ok(second.elapsed < 100, `${second.elapsed} ms`);
+        adapter.history.clear();
+        const third = await dialHistory(server.port, {});
+        assert.equal(third.attempts.length, 2, timeline(third.attempts));
+      } finally {
+        await server.close();
+      }
+    });
+
+    test(`${label}: the source probe sorts an IPv6 address without a route after IPv4 (RFC 6724 rule 1), which connects first`, async (t) => {
+      const server = await startServer();
+      // AAAA 20 ms after A, so both are in before the first attempt (A
+      // waits the 50 ms Resolution Delay) and RFC 6724 orders the two.
+      const base = resolver ?? adapter.resolver;
+      const slowAAAA: Resolver = {
+        async lookup(host, family, options) {
+          const addrs = await base.lookup(host, family, options);
+          if (family === 6) await new Promise((r) => setTimeout(r, 20));
+          return addrs;
+        },
+      };
+      try {
+        const rec = recorder();
+        rec.begin();
+        const conn = await adapter.dial(`unreachable.test:${server.port}`, {
+          resolver: slowAAAA,
+          trace: rec.trace,
+        });
+        conn.close();
+        const log = timeline(rec.attempts);
+        assert.equal(conn.remoteAddr.hostname, GOOD4, log);
+        if (runtime === "deno") {
+          // Deno's node:dgram never connects the socket in the kernel: the
+          // probe cannot tell, so the IPv6 address is tried (and fails).
+          assert.deepEqual(
+            rec.attempts.map((a) => a.address),
+            [UNREACHABLE6, GOOD4],
+            log,
+          );
+          assert.equal(rec.attempts[0].info.source, undefined, log);
+          t.diagnostic("deno: the source probe cannot tell (no UDP connect)");
+          return;
+        }
+        assert.deepEqual(rec.attempts.map((a) => a.address), [GOOD4], log);
+        const { info } = rec.attempts[0];
+        assert.equal(info.sortedBy, "avoid-unusable", log);
+        assert.deepEqual(info.source, { address: GOOD4, family: 4 }, log);
+        t.diagnostic(`\n${log}`);
       } finally {
         await server.close();
       }

@@ -32,6 +32,17 @@ import {
  * {@linkcode BunConn.socket} holds is the full Bun socket.
  *
  * @typeParam D The type of `socket.data`.
+ *
+ * @example Tuning the socket under a connection
+ * ```ts
+ * import type { BunConn, BunSocketLike } from "@nettrace/nettrace/bun";
+ *
+ * function peerOf(conn: BunConn): string {
+ *   const socket: BunSocketLike = conn.socket;
+ *   socket.setNoDelay(true);
+ *   return `${socket.remoteAddress}:${socket.remotePort}`;
+ * }
+ * ```
  */
 export interface BunSocketLike<D = unknown> {
   /** What was passed as `data` to `Bun.connect`. */
@@ -77,6 +88,26 @@ export interface BunSocketLike<D = unknown> {
  * The socket handlers of `Bun.connect` the dialer installs.
  *
  * @typeParam D The type of `socket.data`.
+ *
+ * @example Handlers that collect what arrives
+ * ```ts
+ * import type { BunSocketHandlers } from "@nettrace/nettrace/bun";
+ *
+ * const received: Uint8Array[] = [];
+ * const handlers: BunSocketHandlers<undefined> = {
+ *   open() {},
+ *   data(_socket, data) {
+ *     received.push(data);
+ *   },
+ *   drain() {},
+ *   end(socket) {
+ *     socket.end();
+ *   },
+ *   close() {},
+ *   error() {},
+ *   connectError() {},
+ * };
+ * ```
  */
 export interface BunSocketHandlers<D> {
   /** The connection is established. */
@@ -95,7 +126,17 @@ export interface BunSocketHandlers<D> {
   connectError(socket: BunSocketLike<D>, error: Error): void;
 }
 
-/** The part of the `Bun` global the dialer uses. */
+/**
+ * The part of the `Bun` global the dialer uses.
+ *
+ * @example Checking for the Bun global
+ * ```ts
+ * import type { BunConnectLike } from "@nettrace/nettrace/bun";
+ *
+ * const bun = (globalThis as { Bun?: BunConnectLike }).Bun;
+ * console.log(bun !== undefined); // true on Bun
+ * ```
+ */
 export interface BunConnectLike {
   /**
    * Opens a TCP connection.

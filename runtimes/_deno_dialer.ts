@@ -9,7 +9,19 @@ import type { ConnectOptions, Dialer, Endpoint } from "../src/types.ts";
 import { acceptNeverAborted, NEVER_ABORTED } from "../src/_shared_signal.ts";
 import { connectError } from "./_errno.ts";
 
-/** The connection the Deno dialer returns: Deno's own `TcpConn`. */
+/**
+ * The connection the Deno dialer returns: Deno's own `TcpConn`.
+ *
+ * @example Using Deno's TcpConn methods on a connection
+ * ```ts
+ * import type { DenoConn } from "@nettrace/nettrace/deno";
+ *
+ * function tune(conn: DenoConn): void {
+ *   conn.setNoDelay(true);
+ *   conn.setKeepAlive(true);
+ * }
+ * ```
+ */
 export type DenoConn = Deno.TcpConn;
 
 function connect(

@@ -10,7 +10,20 @@ import { joinHostPort, parseIP } from "../src/address.ts";
 import { DNSError } from "../src/errors.ts";
 import type { Family, IPAddr } from "../src/types.ts";
 
-/** Options for `createResolver()` of every runtime adapter. */
+/**
+ * Options for `createResolver()` of every runtime adapter.
+ *
+ * @example A resolver that asks a local name server
+ * ```ts
+ * import { createResolver, type ResolverOptions } from "@nettrace/nettrace/node";
+ *
+ * const options: ResolverOptions = {
+ *   nameServer: { address: "127.0.0.1", port: 5353 },
+ *   timeout: 1_000,
+ * };
+ * const resolver = createResolver(options);
+ * ```
+ */
 export interface ResolverOptions {
   /**
    * Query this DNS server directly (UDP, A or AAAA) instead of the system
@@ -41,6 +54,16 @@ export interface ResolverOptions {
 /**
  * An address a resolver returned, with the record's time to live when the
  * source gives one (a DNS cache can use it).
+ *
+ * @example How long an answer may be cached
+ * ```ts
+ * import type { ResolvedAddr } from "@nettrace/nettrace/node";
+ *
+ * function cacheSeconds(addrs: readonly ResolvedAddr[]): number {
+ *   return Math.min(300, ...addrs.map((a) => a.ttl ?? 300));
+ * }
+ * console.log(cacheSeconds([{ address: "127.0.0.1", family: 4, ttl: 60 }])); // 60
+ * ```
  */
 export interface ResolvedAddr extends IPAddr {
   /** Seconds the answer may be cached, when known. */

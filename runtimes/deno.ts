@@ -61,7 +61,20 @@ export type { DenoConn };
 
 if (!hasContextStorage()) setContextStorage(new AsyncLocalStorage<Context>());
 
-/** Options for this adapter's {@linkcode dial}. */
+/**
+ * Options for this adapter's {@linkcode dial}.
+ *
+ * @example Dialling through a local name server
+ * ```ts
+ * import { createResolver, type RuntimeDialOptions } from "@nettrace/nettrace/deno";
+ *
+ * const options: RuntimeDialOptions = {
+ *   resolver: createResolver({ nameServer: { address: "127.0.0.1", port: 5353 } }),
+ *   timeout: 5_000,
+ * };
+ * // const conn = await dial("db.test:5432", options);
+ * ```
+ */
 export interface RuntimeDialOptions extends DialOptions {
   /**
    * The resolver; a name-server one comes from

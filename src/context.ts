@@ -11,6 +11,20 @@
  * keys with the same description never collide.
  *
  * @typeParam T The type of the value stored under the key.
+ *
+ * @example A typed key
+ * ```ts
+ * import {
+ *   background,
+ *   type ContextKey,
+ *   createContextKey,
+ *   withValue,
+ * } from "@nettrace/nettrace";
+ *
+ * const UserId: ContextKey<number> = createContextKey<number>("user id");
+ * const ctx = withValue(background, UserId, 7);
+ * const id: number | undefined = ctx.value(UserId); // 7
+ * ```
  */
 export interface ContextKey<T> {
   /** What the key is for, shown when debugging. */
@@ -39,7 +53,34 @@ export function createContextKey<T>(description: string): ContextKey<T> {
   return Object.freeze({ description }) as ContextKey<T>;
 }
 
-/** Values and an abort signal carried down a call chain. */
+/**
+ * Values and an abort signal carried down a call chain.
+ *
+ * @example Reading values and the signal from a context
+ * ```ts
+ * import {
+ *   background,
+ *   type Context,
+ *   createContextKey,
+ *   withSignal,
+ *   withValue,
+ * } from "@nettrace/nettrace";
+ *
+ * const Tenant = createContextKey<string>("tenant");
+ *
+ * function tenantOf(ctx: Context): string {
+ *   ctx.signal?.throwIfAborted();
+ *   return ctx.value(Tenant) ?? "default";
+ * }
+ *
+ * const controller = new AbortController();
+ * const ctx = withSignal(
+ *   withValue(background, Tenant, "acme"),
+ *   controller.signal,
+ * );
+ * console.log(tenantOf(ctx)); // "acme"
+ * ```
+ */
 export interface Context {
   /** Aborts when this context or any of its parents is cancelled. */
   readonly signal: AbortSignal | undefined;
@@ -150,6 +191,14 @@ export function withSignal(parent: Context, signal: AbortSignal): Context {
  * Where the ambient context lives. `AsyncLocalStorage` from
  * `node:async_hooks` has this shape; the runtime adapters install one when
  * imported.
+ *
+ * @example AsyncLocalStorage is a ContextStorage
+ * ```ts
+ * import { AsyncLocalStorage } from "node:async_hooks";
+ * import type { Context, ContextStorage } from "@nettrace/nettrace";
+ *
+ * const storage: ContextStorage = new AsyncLocalStorage<Context>();
+ * ```
  */
 export interface ContextStorage {
   /**

@@ -63,7 +63,21 @@ import {
   systemClock,
 } from "./types.ts";
 
-/** Options for {@linkcode dial} that every runtime adapter takes too. */
+/**
+ * Options for {@linkcode dial} that every runtime adapter takes too.
+ *
+ * @example Options shared by every adapter
+ * ```ts
+ * import type { DialOptions } from "@nettrace/nettrace";
+ *
+ * const options: DialOptions = {
+ *   network: "tcp4",
+ *   timeout: 5_000,
+ *   attemptDelay: 100,
+ *   trace: { connectStart: ({ addr }) => console.log("connect", addr) },
+ * };
+ * ```
+ */
 export interface DialOptions {
   /**
    * `"tcp"` dials both families, `"tcp4"` and `"tcp6"` only one.
@@ -180,6 +194,15 @@ export interface DialOptions {
  * @param destination The address to be dialled.
  * @param options A signal aborted when the dial no longer needs the answer.
  * @returns The source address, `null` for none, undefined for unknown.
+ *
+ * @example A probe for a host with only IPv4 loopback
+ * ```ts
+ * import type { DialOptions, SourceAddressProbe } from "@nettrace/nettrace";
+ *
+ * const sourceAddress: SourceAddressProbe = (destination) =>
+ *   destination.family === 4 ? { address: "127.0.0.1", family: 4 } : null;
+ * const options: DialOptions = { sourceAddress };
+ * ```
  */
 export type SourceAddressProbe = (
   destination: IPAddr,
@@ -190,7 +213,22 @@ export type SourceAddressProbe = (
   | undefined
   | Promise<SourceAddress | null | undefined>;
 
-/** Options for the core {@linkcode dial}: what to resolve and connect with. */
+/**
+ * Options for the core {@linkcode dial}: what to resolve and connect with.
+ *
+ * @example Dialling with an in-memory resolver and dialer
+ * ```ts
+ * import { type CoreDialOptions, dial, type Endpoint } from "@nettrace/nettrace";
+ *
+ * const options: CoreDialOptions<Endpoint> = {
+ *   network: "tcp4",
+ *   resolver: { lookup: () => Promise.resolve([]) },
+ *   dialer: { connect: (endpoint) => Promise.resolve(endpoint), close() {} },
+ * };
+ * const endpoint = await dial("127.0.0.1:80", options);
+ * console.log(endpoint.port); // 80
+ * ```
+ */
 export interface CoreDialOptions<C> extends DialOptions {
   /**
    * Resolves host names; a resolver under `LookupIPAltResolverKey` on the

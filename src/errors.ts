@@ -40,7 +40,22 @@ export class AddrError extends Error {
   }
 }
 
-/** Options for {@linkcode DNSError}. */
+/**
+ * Options for {@linkcode DNSError}.
+ *
+ * @example A timed-out lookup
+ * ```ts
+ * import { DNSError, type DNSErrorOptions } from "@nettrace/nettrace";
+ *
+ * const options: DNSErrorOptions = {
+ *   server: "127.0.0.1:53",
+ *   isTimeout: true,
+ *   isTemporary: true,
+ * };
+ * const err = new DNSError("i/o timeout", "slow.test", options);
+ * console.log(err.message); // "lookup slow.test on 127.0.0.1:53: i/o timeout"
+ * ```
+ */
 export interface DNSErrorOptions {
   /**
    * The name server asked, as `host:port`, if known.
@@ -183,7 +198,23 @@ function errnoText(code: string, cause: unknown): string {
   return code.toLowerCase();
 }
 
-/** Options for {@linkcode OpError}. */
+/**
+ * Options for {@linkcode OpError}.
+ *
+ * @example A refused connect
+ * ```ts
+ * import {
+ *   OpError,
+ *   type OpErrorOptions,
+ *   SyscallError,
+ * } from "@nettrace/nettrace";
+ *
+ * const options: OpErrorOptions = { op: "dial", addr: "127.0.0.1:1" };
+ * const cause = new SyscallError("connect", "ECONNREFUSED");
+ * const err = new OpError("tcp4", cause, options);
+ * console.log(err.message); // "dial tcp4 127.0.0.1:1: connect: connection refused"
+ * ```
+ */
 export interface OpErrorOptions {
   /**
    * The operation (`"dial"`).

@@ -11,16 +11,77 @@
 import type { AttemptCause } from "./trace.ts";
 import type { Endpoint, Family, IPAddr } from "./types.ts";
 
-/** RFC 8305 §5: never start attempts closer together than this. */
+/**
+ * RFC 8305 §5: never start attempts closer together than this.
+ *
+ * @example Clamping a configured delay
+ * ```ts
+ * import { MAX_ATTEMPT_DELAY, MIN_ATTEMPT_DELAY } from "@nettrace/nettrace";
+ *
+ * const requested = 5;
+ * const delay = Math.min(
+ *   MAX_ATTEMPT_DELAY,
+ *   Math.max(MIN_ATTEMPT_DELAY, requested),
+ * ); // 10
+ * ```
+ */
 export const MIN_ATTEMPT_DELAY = 10;
-/** RFC 8305 §5: the Connection Attempt Delay should not exceed this. */
+/**
+ * RFC 8305 §5: the Connection Attempt Delay should not exceed this.
+ *
+ * @example Waiting as long as RFC 8305 allows
+ * ```ts
+ * import { type DialOptions, MAX_ATTEMPT_DELAY } from "@nettrace/nettrace";
+ *
+ * // Give each attempt the longest head start before the next one.
+ * const options: DialOptions = { attemptDelay: MAX_ATTEMPT_DELAY };
+ * ```
+ */
 export const MAX_ATTEMPT_DELAY = 2000;
-/** RFC 8305 §5 recommended Connection Attempt Delay. */
+/**
+ * RFC 8305 §5 recommended Connection Attempt Delay.
+ *
+ * @example Doubling the default delay for a slow network
+ * ```ts
+ * import { DEFAULT_ATTEMPT_DELAY, type DialOptions } from "@nettrace/nettrace";
+ *
+ * const options: DialOptions = { attemptDelay: 2 * DEFAULT_ATTEMPT_DELAY };
+ * ```
+ */
 export const DEFAULT_ATTEMPT_DELAY = 250;
-/** RFC 8305 §3 recommended Resolution Delay. */
+/**
+ * RFC 8305 §3 recommended Resolution Delay.
+ *
+ * @example An IPv4 answer waits for the IPv6 one
+ * ```ts
+ * import { DEFAULT_RESOLUTION_DELAY, HappyEyeballs } from "@nettrace/nettrace";
+ *
+ * const he = new HappyEyeballs({ port: 80 });
+ * he.step(0, {
+ *   type: "answer",
+ *   family: 4,
+ *   addrs: [{ address: "127.0.0.1", family: 4 }],
+ * });
+ * console.log(he.wakeAt === DEFAULT_RESOLUTION_DELAY); // true
+ * ```
+ */
 export const DEFAULT_RESOLUTION_DELAY = 50;
 
-/** Options for {@linkcode HappyEyeballs}. */
+/**
+ * Options for {@linkcode HappyEyeballs}.
+ *
+ * @example A scheduler for IPv4 only
+ * ```ts
+ * import { HappyEyeballs, type HappyEyeballsOptions } from "@nettrace/nettrace";
+ *
+ * const options: HappyEyeballsOptions = {
+ *   port: 443,
+ *   families: [4],
+ *   attemptDelay: 100,
+ * };
+ * const he = new HappyEyeballs(options);
+ * ```
+ */
 export interface HappyEyeballsOptions {
   /**
    * The port of every endpoint.
@@ -85,12 +146,50 @@ export interface HappyEyeballsOptions {
   attemptDelayFor?: (endpoint: Endpoint) => number | undefined;
 }
 
-/** Default of {@linkcode HappyEyeballsOptions.maxAttempts}. */
+/**
+ * Default of {@linkcode HappyEyeballsOptions.maxAttempts}.
+ *
+ * @example Trying fewer addresses than the default
+ * ```ts
+ * import { DEFAULT_MAX_ATTEMPTS, type DialOptions } from "@nettrace/nettrace";
+ *
+ * const options: DialOptions = { maxAttempts: Math.min(4, DEFAULT_MAX_ATTEMPTS) };
+ * ```
+ */
 export const DEFAULT_MAX_ATTEMPTS = 32;
-/** Default of {@linkcode HappyEyeballsOptions.maxConcurrentAttempts}. */
+/**
+ * Default of {@linkcode HappyEyeballsOptions.maxConcurrentAttempts}.
+ *
+ * @example Connecting to fewer addresses at once
+ * ```ts
+ * import {
+ *   DEFAULT_MAX_CONCURRENT_ATTEMPTS,
+ *   type DialOptions,
+ * } from "@nettrace/nettrace";
+ *
+ * const options: DialOptions = {
+ *   maxConcurrentAttempts: DEFAULT_MAX_CONCURRENT_ATTEMPTS / 4,
+ * };
+ * ```
+ */
 export const DEFAULT_MAX_CONCURRENT_ATTEMPTS = 8;
 
-/** An input to {@linkcode HappyEyeballs.step}. */
+/**
+ * An input to {@linkcode HappyEyeballs.step}.
+ *
+ * @example Feeding a race its events
+ * ```ts
+ * import { HappyEyeballs, type HappyEyeballsEvent } from "@nettrace/nettrace";
+ *
+ * const events: HappyEyeballsEvent[] = [
+ *   { type: "answer", family: 6, addrs: [{ address: "::1", family: 6 }] },
+ *   { type: "connected", attempt: 0 },
+ * ];
+ * const he = new HappyEyeballs({ port: 80 });
+ * for (const [now, event] of events.entries()) he.step(now, event);
+ * console.log(he.state); // "won"
+ * ```
+ */
 export type HappyEyeballsEvent =
   /** One family's answer (possibly empty). */
   | { type: "answer"; family: Family; addrs: readonly IPAddr[] }
@@ -108,7 +207,37 @@ export type HappyEyeballsEvent =
   /** The dial was given up. */
   | { type: "abort" };
 
-/** An output of {@linkcode HappyEyeballs.step}. */
+/**
+ * An output of {@linkcode HappyEyeballs.step}.
+ *
+ * @example Describing what the scheduler asks for
+ * ```ts
+ * import { HappyEyeballs, type HappyEyeballsAction } from "@nettrace/nettrace";
+ *
+ * function describe(action: HappyEyeballsAction): string {
+ *   switch (action.type) {
+ *     case "start":
+ *       return `start ${action.attempt}: ${action.endpoint.address}`;
+ *     case "cancel":
+ *     case "close":
+ *     case "won":
+ *       return `${action.type} ${action.attempt}`;
+ *     case "wake":
+ *       return `wake at ${action.at}`;
+ *     case "failed":
+ *       return `failed with ${action.errors.length} errors`;
+ *   }
+ * }
+ *
+ * const he = new HappyEyeballs({ port: 80 });
+ * const actions = he.step(0, {
+ *   type: "answer",
+ *   family: 6,
+ *   addrs: [{ address: "::1", family: 6 }],
+ * });
+ * console.log(actions.map(describe)); // ["start 0: ::1"]
+ * ```
+ */
 export type HappyEyeballsAction =
   /** Start connecting to `endpoint`; attempts are numbered from 0. */
   | {
@@ -135,7 +264,18 @@ export type HappyEyeballsAction =
    */
   | { type: "failed"; errors: Error[] };
 
-/** Where the race is. */
+/**
+ * Where the race is.
+ *
+ * @example Giving up a race
+ * ```ts
+ * import { HappyEyeballs, type HappyEyeballsState } from "@nettrace/nettrace";
+ *
+ * const he = new HappyEyeballs({ port: 80 });
+ * he.step(0, { type: "abort" });
+ * const state: HappyEyeballsState = he.state; // "aborted"
+ * ```
+ */
 export type HappyEyeballsState = "running" | "won" | "failed" | "aborted";
 
 interface Candidate {

@@ -15,7 +15,20 @@
 
 import { MAX_ATTEMPT_DELAY, MIN_ATTEMPT_DELAY } from "./happy_eyeballs.ts";
 
-/** How one attempt ended. */
+/**
+ * How one attempt ended.
+ *
+ * @example Recording a failed attempt
+ * ```ts
+ * import { type AttemptOutcome, HistoryStore } from "@nettrace/nettrace";
+ *
+ * const store = new HistoryStore();
+ * const key = { scope: store, host: "db.test", address: "127.0.0.1" };
+ * const outcome: AttemptOutcome = "failed";
+ * store.record(key, { outcome, now: 0 });
+ * console.log(store.get(key, 1)?.outcome); // "failed"
+ * ```
+ */
 export type AttemptOutcome =
   /** It connected (possibly after the race was won by another). */
   | "connected"
@@ -27,7 +40,19 @@ export type AttemptOutcome =
    */
   | "outpaced";
 
-/** Which record: resolver scope, host name, address. */
+/**
+ * Which record: resolver scope, host name, address.
+ *
+ * @example One record per resolver, host and address
+ * ```ts
+ * import { type HistoryKey, HistoryStore } from "@nettrace/nettrace";
+ *
+ * const resolver = {};
+ * const key: HistoryKey = { scope: resolver, host: "db.test", address: "::1" };
+ * const store = new HistoryStore();
+ * store.record(key, { outcome: "connected", connectTime: 3, now: 0 });
+ * ```
+ */
 export interface HistoryKey {
   /**
    * What the answers came from — the resolver (or name server) object.
@@ -41,7 +66,20 @@ export interface HistoryKey {
   readonly address: string;
 }
 
-/** What the store knows about one (scope, host, address). */
+/**
+ * What the store knows about one (scope, host, address).
+ *
+ * @example Reading what the store knows
+ * ```ts
+ * import { HistoryStore, type HistoryRecord } from "@nettrace/nettrace";
+ *
+ * const store = new HistoryStore();
+ * const key = { scope: store, host: "db.test", address: "127.0.0.1" };
+ * store.record(key, { outcome: "connected", connectTime: 12, now: 0 });
+ * const record: HistoryRecord | undefined = store.get(key, 1);
+ * console.log(record?.connectTime, record?.used); // 12 true
+ * ```
+ */
 export interface HistoryRecord {
   /** How the latest attempt ended. */
   readonly outcome: AttemptOutcome;
@@ -56,7 +94,19 @@ export interface HistoryRecord {
   readonly at: number;
 }
 
-/** An outcome to record. */
+/**
+ * An outcome to record.
+ *
+ * @example Recording a connect and its time
+ * ```ts
+ * import { HistoryStore, type HistoryUpdate } from "@nettrace/nettrace";
+ *
+ * const store = new HistoryStore();
+ * const key = { scope: store, host: "db.test", address: "127.0.0.1" };
+ * const update: HistoryUpdate = { outcome: "connected", connectTime: 8, now: 0 };
+ * store.record(key, update);
+ * ```
+ */
 export interface HistoryUpdate {
   /** How the attempt ended. */
   outcome: AttemptOutcome;
@@ -66,7 +116,17 @@ export interface HistoryUpdate {
   now: number;
 }
 
-/** Options for {@linkcode HistoryStore}. */
+/**
+ * Options for {@linkcode HistoryStore}.
+ *
+ * @example A smaller store that forgets sooner
+ * ```ts
+ * import { HistoryStore, type HistoryStoreOptions } from "@nettrace/nettrace";
+ *
+ * const options: HistoryStoreOptions = { ttl: 60_000, maxEntries: 128 };
+ * const store = new HistoryStore(options);
+ * ```
+ */
 export interface HistoryStoreOptions {
   /**
    * How long a record counts after its latest update, in ms. RFC 8305 §4
@@ -89,13 +149,45 @@ export interface HistoryStoreOptions {
   minAttemptDelay?: number;
 }
 
-/** Default of {@linkcode HistoryStoreOptions.ttl}: 10 minutes. */
+/**
+ * Default of {@linkcode HistoryStoreOptions.ttl}: 10 minutes.
+ *
+ * @example A record expires after the TTL
+ * ```ts
+ * import { DEFAULT_HISTORY_TTL, HistoryStore } from "@nettrace/nettrace";
+ *
+ * const store = new HistoryStore();
+ * const key = { scope: store, host: "db.test", address: "127.0.0.1" };
+ * store.record(key, { outcome: "failed", now: 0 });
+ * console.log(store.get(key, DEFAULT_HISTORY_TTL + 1)); // undefined
+ * ```
+ */
 export const DEFAULT_HISTORY_TTL = 600_000;
-/** Default of {@linkcode HistoryStoreOptions.maxEntries}. */
+/**
+ * Default of {@linkcode HistoryStoreOptions.maxEntries}.
+ *
+ * @example A store for many hosts
+ * ```ts
+ * import { DEFAULT_HISTORY_MAX_ENTRIES, HistoryStore } from "@nettrace/nettrace";
+ *
+ * const store = new HistoryStore({ maxEntries: 8 * DEFAULT_HISTORY_MAX_ENTRIES });
+ * ```
+ */
 export const DEFAULT_HISTORY_MAX_ENTRIES = 1024;
 /**
  * Default of {@linkcode HistoryStoreOptions.minAttemptDelay}: RFC 8305 §5's
  * recommended minimum Connection Attempt Delay.
+ *
+ * @example The floor of a derived delay
+ * ```ts
+ * import {
+ *   attemptDelayFromConnectTime,
+ *   DEFAULT_HISTORY_MIN_ATTEMPT_DELAY,
+ * } from "@nettrace/nettrace";
+ *
+ * const delay = attemptDelayFromConnectTime(1);
+ * console.log(delay === DEFAULT_HISTORY_MIN_ATTEMPT_DELAY); // true
+ * ```
  */
 export const DEFAULT_HISTORY_MIN_ATTEMPT_DELAY = 100;
 

@@ -20,10 +20,35 @@ import { parseIP } from "./address.ts";
 import { classifyAddress } from "./policy.ts";
 import type { IPAddr } from "./types.ts";
 
-/** The prefix lengths RFC 6052 §2.2 defines. */
+/**
+ * The prefix lengths RFC 6052 §2.2 defines.
+ *
+ * @example The length of a parsed prefix
+ * ```ts
+ * import { type Nat64PrefixLength, parseNat64Prefix } from "@nettrace/nettrace";
+ *
+ * const length: Nat64PrefixLength = parseNat64Prefix("2001:db8:100::/40").length;
+ * console.log(length); // 40
+ * ```
+ */
 export type Nat64PrefixLength = 32 | 40 | 48 | 56 | 64 | 96;
 
-/** A NAT64 prefix (Pref64::/n). */
+/**
+ * A NAT64 prefix (Pref64::/n).
+ *
+ * @example Synthesising under a network-specific prefix
+ * ```ts
+ * import {
+ *   type Nat64Prefix,
+ *   parseNat64Prefix,
+ *   synthesizeNat64,
+ * } from "@nettrace/nettrace";
+ *
+ * const prefix: Nat64Prefix = parseNat64Prefix("2001:db8:64::/96");
+ * console.log(synthesizeNat64("198.51.100.10", prefix)?.address);
+ * // "2001:db8:64::c633:640a"
+ * ```
+ */
 export interface Nat64Prefix {
   /** The prefix's address, canonical text, bits past `length` zero. */
   readonly address: string;
@@ -31,13 +56,43 @@ export interface Nat64Prefix {
   readonly length: Nat64PrefixLength;
 }
 
-/** The Well-Known Prefix of RFC 6052 §2.1. */
+/**
+ * The Well-Known Prefix of RFC 6052 §2.1.
+ *
+ * @example Reading the IPv4 address out of a 64:ff9b:: address
+ * ```ts
+ * import { extractNat64, NAT64_WELL_KNOWN_PREFIX } from "@nettrace/nettrace";
+ *
+ * console.log(extractNat64("64:ff9b::c000:221", NAT64_WELL_KNOWN_PREFIX));
+ * // "192.0.2.33"
+ * ```
+ */
 export const NAT64_WELL_KNOWN_PREFIX: Nat64Prefix = Object.freeze({
   address: "64:ff9b::",
   length: 96,
 });
 
-/** The name whose AAAA answers reveal the NAT64 prefix (RFC 7050 §2). */
+/**
+ * The name whose AAAA answers reveal the NAT64 prefix (RFC 7050 §2).
+ *
+ * @example Discovering the prefix through a resolver
+ * ```ts
+ * import {
+ *   discoverNat64Prefixes,
+ *   IPV4ONLY_ARPA,
+ *   type Resolver,
+ * } from "@nettrace/nettrace";
+ *
+ * // A DNS64 resolver answers ipv4only.arpa with 192.0.0.170 under its prefix.
+ * const resolver: Resolver = {
+ *   lookup: () => Promise.resolve([{ address: "64:ff9b::c000:aa", family: 6 }]),
+ * };
+ * const answers = await resolver.lookup(IPV4ONLY_ARPA, 6, {
+ *   signal: new AbortController().signal,
+ * });
+ * console.log(discoverNat64Prefixes(answers)); // [{ address: "64:ff9b::", length: 96 }]
+ * ```
+ */
 export const IPV4ONLY_ARPA = "ipv4only.arpa";
 
 const LENGTHS: readonly Nat64PrefixLength[] = [96, 64, 56, 48, 40, 32];

@@ -10,7 +10,19 @@
 import { parseIP } from "./address.ts";
 import type { Endpoint, IPAddr, Network } from "./types.ts";
 
-/** What a {@linkcode Control} hook receives. */
+/**
+ * What a {@linkcode Control} hook receives.
+ *
+ * @example Logging every endpoint before its connect
+ * ```ts
+ * import type { ControlInfo, DialOptions } from "@nettrace/nettrace";
+ *
+ * function control({ host, addr }: ControlInfo): void {
+ *   console.log(`${host} -> ${addr}`);
+ * }
+ * const options: DialOptions = { control };
+ * ```
+ */
 export interface ControlInfo {
   /** The network as the user gave it. */
   network: Network;
@@ -34,10 +46,32 @@ export interface ControlInfo {
  * connect, so the dial fails closed.
  *
  * @param info The endpoint and where it came from.
+ *
+ * @example Allowing only loopback
+ * ```ts
+ * import type { Control, DialOptions } from "@nettrace/nettrace";
+ *
+ * const loopbackOnly: Control = ({ endpoint, addr }) => {
+ *   if (endpoint.address !== "127.0.0.1" && endpoint.address !== "::1") {
+ *     throw new Error(`refusing ${addr}: not loopback`);
+ *   }
+ * };
+ * const options: DialOptions = { control: loopbackOnly };
+ * ```
  */
 export type Control = (info: ControlInfo) => void;
 
-/** Why an address is not public. */
+/**
+ * Why an address is not public.
+ *
+ * @example Classifying an address
+ * ```ts
+ * import { type AddressClass, classifyAddress } from "@nettrace/nettrace";
+ *
+ * const cls: AddressClass = classifyAddress({ address: "10.0.0.1", family: 4 });
+ * console.log(cls); // "private"
+ * ```
+ */
 export type AddressClass =
   | "public"
   | "unspecified"
@@ -227,7 +261,21 @@ export class PolicyError extends Error {
   }
 }
 
-/** Options for {@linkcode publicAddressesOnly}. */
+/**
+ * Options for {@linkcode publicAddressesOnly}.
+ *
+ * @example Letting loopback through in development
+ * ```ts
+ * import {
+ *   type DialOptions,
+ *   publicAddressesOnly,
+ *   type PublicAddressesOnlyOptions,
+ * } from "@nettrace/nettrace";
+ *
+ * const policy: PublicAddressesOnlyOptions = { allow: ["loopback"] };
+ * const options: DialOptions = { control: publicAddressesOnly(policy) };
+ * ```
+ */
 export interface PublicAddressesOnlyOptions {
   /**
    * Classes to let through anyway (say `["loopback"]` in development).

@@ -36,7 +36,24 @@
 import { commonPrefixBits, hasPrefix, ipBytes, isMapped } from "./_ip_bytes.ts";
 import type { IPAddr } from "./types.ts";
 
-/** One row of an RFC 6724 policy table. */
+/**
+ * One row of an RFC 6724 policy table.
+ *
+ * @example Adding a row to the policy table
+ * ```ts
+ * import {
+ *   DEFAULT_POLICY_TABLE,
+ *   type PolicyEntry,
+ *   policyOf,
+ * } from "@nettrace/nettrace";
+ *
+ * const table: PolicyEntry[] = [
+ *   ...DEFAULT_POLICY_TABLE,
+ *   { prefix: "2001:db8::/32", precedence: 60, label: 14 },
+ * ];
+ * console.log(policyOf("2001:db8::1", { policyTable: table }).precedence); // 60
+ * ```
+ */
 export interface PolicyEntry {
   /** The prefix, `address/bits` (`"::ffff:0:0/96"`). */
   readonly prefix: string;
@@ -101,6 +118,26 @@ const SCOPE_GLOBAL = 0xe;
  * Source(D): the address the system would send from to a destination, with
  * what RFC 6724 knows of it. Only `address` and `family` are needed; the
  * flags feed rules 3, 4, 7 and 9 when the caller knows them.
+ *
+ * @example Telling the sort which source would be used
+ * ```ts
+ * import {
+ *   type Destination,
+ *   sortDestinations,
+ *   type SourceAddress,
+ * } from "@nettrace/nettrace";
+ *
+ * const source: SourceAddress = {
+ *   address: "2001:db8::100",
+ *   family: 6,
+ *   prefixLength: 64,
+ * };
+ * const destinations: Destination[] = [
+ *   { address: "192.0.2.1", family: 4, source: null },
+ *   { address: "2001:db8::1", family: 6, source },
+ * ];
+ * console.log(sortDestinations(destinations)[0]?.address); // "2001:db8::1"
+ * ```
  */
 export interface SourceAddress extends IPAddr {
   /**
@@ -132,7 +169,21 @@ export interface SourceAddress extends IPAddr {
   prefixLength?: number;
 }
 
-/** A destination to sort, with what is known about it. */
+/**
+ * A destination to sort, with what is known about it.
+ *
+ * @example Sorting an address that failed last
+ * ```ts
+ * import { type Destination, sortDestinations } from "@nettrace/nettrace";
+ *
+ * const answers: Destination[] = [
+ *   { address: "2001:db8::1", family: 6, failed: true },
+ *   { address: "192.0.2.1", family: 4 },
+ * ];
+ * console.log(sortDestinations(answers).map((d) => d.address));
+ * // ["192.0.2.1", "2001:db8::1"]
+ * ```
+ */
 export interface Destination extends IPAddr {
   /**
    * Source(D): `null` when the system has no source address for it (no
@@ -166,7 +217,20 @@ export interface Destination extends IPAddr {
   ipv4?: string;
 }
 
-/** Which rule put one destination before another; see the module doc. */
+/**
+ * Which rule put one destination before another; see the module doc.
+ *
+ * @example Which rule ordered two addresses
+ * ```ts
+ * import { type OrderRule, orderRule } from "@nettrace/nettrace";
+ *
+ * const rule: OrderRule = orderRule(
+ *   { address: "::1", family: 6 },
+ *   { address: "2001:db8::1", family: 6 },
+ * );
+ * console.log(rule); // "precedence"
+ * ```
+ */
 export type OrderRule =
   | "avoid-unusable"
   | "avoid-failed"
@@ -182,7 +246,25 @@ export type OrderRule =
   | "longest-prefix"
   | "order";
 
-/** Options for {@linkcode sortDestinations} and {@linkcode compareDestinations}. */
+/**
+ * Options for {@linkcode sortDestinations} and {@linkcode compareDestinations}.
+ *
+ * @example Preferring IPv4
+ * ```ts
+ * import {
+ *   PREFER_IPV4_POLICY_TABLE,
+ *   sortDestinations,
+ *   type SortOptions,
+ * } from "@nettrace/nettrace";
+ *
+ * const options: SortOptions = { policyTable: PREFER_IPV4_POLICY_TABLE };
+ * const sorted = sortDestinations([
+ *   { address: "2001:db8::1", family: 6 },
+ *   { address: "192.0.2.1", family: 4 },
+ * ], options);
+ * console.log(sorted.map((d) => d.address)); // ["192.0.2.1", "2001:db8::1"]
+ * ```
+ */
 export interface SortOptions {
   /**
    * The policy table (RFC 6724 §2.1).

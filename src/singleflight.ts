@@ -7,7 +7,23 @@
  * @module
  */
 
-/** Options for {@linkcode Singleflight.prototype.do}. */
+/**
+ * Options for {@linkcode Singleflight.prototype.do}.
+ *
+ * @example Leaving a flight early
+ * ```ts
+ * import { Singleflight, type SingleflightDoOptions } from "@nettrace/nettrace";
+ *
+ * const flights = new Singleflight<string>();
+ * const controller = new AbortController();
+ * const options: SingleflightDoOptions = { signal: controller.signal };
+ * const { value } = await flights.do(
+ *   "config",
+ *   () => Promise.resolve("v1"),
+ *   options,
+ * );
+ * ```
+ */
 export interface SingleflightDoOptions {
   /**
    * Aborting it rejects this caller's promise at once with `signal.reason`
@@ -23,6 +39,19 @@ export interface SingleflightDoOptions {
 /**
  * What {@linkcode Singleflight.prototype.do} resolves to. The object is
  * frozen and the same object is handed to every caller of a flight.
+ *
+ * @example Two callers sharing one call
+ * ```ts
+ * import { Singleflight, type SingleflightResult } from "@nettrace/nettrace";
+ *
+ * const flights = new Singleflight<number>();
+ * const work = () => Promise.resolve(42);
+ * const [a, b]: SingleflightResult<number>[] = await Promise.all([
+ *   flights.do("answer", work),
+ *   flights.do("answer", work),
+ * ]);
+ * console.log(a.value, a.shared, a === b); // 42 true true
+ * ```
  */
 export interface SingleflightResult<V> {
   /** The value the work function resolved to (the same for every caller). */

@@ -15,13 +15,42 @@ import type { Family, IPAddr, Network, Resolver } from "./types.ts";
 import type { HistoryRecord } from "./history.ts";
 import type { OrderRule, SourceAddress } from "./rfc6724.ts";
 
-/** What {@linkcode Trace.dnsStart} receives. */
+/**
+ * What {@linkcode Trace.dnsStart} receives.
+ *
+ * @example Logging lookups
+ * ```ts
+ * import type { DNSStartInfo, Trace } from "@nettrace/nettrace";
+ *
+ * function dnsStart({ host }: DNSStartInfo): void {
+ *   console.log("lookup", host);
+ * }
+ * const trace: Trace = { dnsStart };
+ * ```
+ */
 export interface DNSStartInfo {
   /** The host as dialled: no port, no brackets, case kept. */
   host: string;
 }
 
-/** What {@linkcode Trace.dnsDone} receives. */
+/**
+ * What {@linkcode Trace.dnsDone} receives.
+ *
+ * @example Logging lookup results
+ * ```ts
+ * import type { DNSDoneInfo, Trace } from "@nettrace/nettrace";
+ *
+ * function dnsDone({ host, addrs, coalesced, error }: DNSDoneInfo): void {
+ *   if (error !== undefined) {
+ *     console.log(`lookup ${host} failed: ${error.message}`);
+ *   } else {
+ *     const shared = coalesced ? " (shared)" : "";
+ *     console.log(host, addrs.map((a) => a.address), shared);
+ *   }
+ * }
+ * const trace: Trace = { dnsDone };
+ * ```
+ */
 export interface DNSDoneInfo {
   /** The host as dialled. */
   host: string;
@@ -33,7 +62,21 @@ export interface DNSDoneInfo {
   error?: Error;
 }
 
-/** Why an attempt started when it did (RFC 8305 §5). */
+/**
+ * Why an attempt started when it did (RFC 8305 §5).
+ *
+ * @example Counting why attempts started
+ * ```ts
+ * import type { AttemptCause, Trace } from "@nettrace/nettrace";
+ *
+ * const causes = new Map<AttemptCause, number>();
+ * const trace: Trace = {
+ *   connectStart: ({ cause }) => {
+ *     causes.set(cause, (causes.get(cause) ?? 0) + 1);
+ *   },
+ * };
+ * ```
+ */
 export type AttemptCause =
   /** The first attempt of the dial. */
   | "first"
@@ -44,7 +87,20 @@ export type AttemptCause =
   /** Every attempt had failed and new addresses arrived. */
   | "answer";
 
-/** What {@linkcode Trace.connectStart} receives. */
+/**
+ * What {@linkcode Trace.connectStart} receives.
+ *
+ * @example Logging each attempt and why it went when it did
+ * ```ts
+ * import type { ConnectStartInfo, Trace } from "@nettrace/nettrace";
+ *
+ * function connectStart(info: ConnectStartInfo): void {
+ *   const why = info.sortedBy === undefined ? "" : `, ${info.sortedBy}`;
+ *   console.log(`attempt ${info.attempt}: ${info.addr} (${info.cause}${why})`);
+ * }
+ * const trace: Trace = { connectStart };
+ * ```
+ */
 export interface ConnectStartInfo {
   /** The network as the user gave it (`"tcp"`, not `"tcp6"`). */
   network: Network;
@@ -87,7 +143,21 @@ export interface ConnectStartInfo {
   nat64?: string;
 }
 
-/** What {@linkcode Trace.connectDone} receives. */
+/**
+ * What {@linkcode Trace.connectDone} receives.
+ *
+ * @example Collecting the attempts that failed
+ * ```ts
+ * import type { ConnectDoneInfo, Trace } from "@nettrace/nettrace";
+ *
+ * const failed: ConnectDoneInfo[] = [];
+ * const trace: Trace = {
+ *   connectDone: (info) => {
+ *     if (info.error !== undefined) failed.push(info);
+ *   },
+ * };
+ * ```
+ */
 export interface ConnectDoneInfo {
   /** The network as the user gave it. */
   network: Network;
@@ -136,7 +206,20 @@ export interface Trace {
   connectDone?(info: ConnectDoneInfo): void;
 }
 
-/** The names of the hooks of a {@linkcode Trace}. */
+/**
+ * The names of the hooks of a {@linkcode Trace}.
+ *
+ * @example Remembering which hooks threw
+ * ```ts
+ * import { type HookName, setHookErrorHandler } from "@nettrace/nettrace";
+ *
+ * const broken = new Set<HookName>();
+ * const previous = setHookErrorHandler((_error, hook) => {
+ *   broken.add(hook);
+ * });
+ * setHookErrorHandler(previous);
+ * ```
+ */
 export type HookName = keyof Trace;
 
 const HOOKS: readonly HookName[] = [
@@ -190,6 +273,20 @@ export const LookupIPAltResolverKey: ContextKey<Resolver> = createContextKey<
  *
  * @param error What the hook threw or its promise rejected with.
  * @param hook The hook's name.
+ *
+ * @example Reporting hook errors as warnings
+ * ```ts
+ * import {
+ *   type HookErrorHandler,
+ *   setHookErrorHandler,
+ * } from "@nettrace/nettrace";
+ *
+ * const warn: HookErrorHandler = (error, hook) => {
+ *   console.warn(`the ${hook} trace hook failed:`, error);
+ * };
+ * const previous = setHookErrorHandler(warn);
+ * setHookErrorHandler(previous);
+ * ```
  */
 export type HookErrorHandler = (error: unknown, hook: HookName) => void;
 

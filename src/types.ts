@@ -5,16 +5,43 @@
  * @module
  */
 
-/** An IP address family: 4 for IPv4, 6 for IPv6. */
+/**
+ * An IP address family: 4 for IPv4, 6 for IPv6.
+ *
+ * @example Reading the family of an address
+ * ```ts
+ * import { type Family, parseIP } from "@nettrace/nettrace";
+ *
+ * const family: Family | undefined = parseIP("::1")?.family; // 6
+ * ```
+ */
 export type Family = 4 | 6;
 
 /**
  * The network to dial, as in Go: `"tcp"` uses both families, `"tcp4"` and
  * `"tcp6"` only one.
+ *
+ * @example Dialling IPv4 only
+ * ```ts
+ * import type { DialOptions, Network } from "@nettrace/nettrace";
+ *
+ * const network: Network = "tcp4";
+ * const options: DialOptions = { network };
+ * ```
  */
 export type Network = "tcp" | "tcp4" | "tcp6";
 
-/** An IP address in canonical text form. */
+/**
+ * An IP address in canonical text form.
+ *
+ * @example Addresses with and without a zone
+ * ```ts
+ * import type { IPAddr } from "@nettrace/nettrace";
+ *
+ * const loopback: IPAddr = { address: "127.0.0.1", family: 4 };
+ * const linkLocal: IPAddr = { address: "fe80::1", family: 6, zone: "eth0" };
+ * ```
+ */
 export interface IPAddr {
   /** Canonical text, no brackets, no zone (`"::1"`, `"127.0.0.1"`). */
   address: string;
@@ -24,13 +51,45 @@ export interface IPAddr {
   zone?: string;
 }
 
-/** An IP address and a port: one thing to connect to. */
+/**
+ * An IP address and a port: one thing to connect to.
+ *
+ * @example Formatting an endpoint
+ * ```ts
+ * import { type Endpoint, formatEndpoint } from "@nettrace/nettrace";
+ *
+ * const endpoint: Endpoint = { address: "::1", family: 6, port: 8080 };
+ * console.log(formatEndpoint(endpoint)); // "[::1]:8080"
+ * ```
+ */
 export interface Endpoint extends IPAddr {
   /** The TCP port, 0–65535. */
   port: number;
 }
 
-/** Options passed to {@linkcode Resolver.lookup}. */
+/**
+ * Options passed to {@linkcode Resolver.lookup}.
+ *
+ * @example A resolver that stops when the dial no longer waits
+ * ```ts
+ * import type {
+ *   Family,
+ *   IPAddr,
+ *   LookupOptions,
+ *   Resolver,
+ * } from "@nettrace/nettrace";
+ *
+ * const resolver: Resolver = {
+ *   lookup(host: string, family: Family, { signal }: LookupOptions) {
+ *     if (signal.aborted) return Promise.reject(signal.reason);
+ *     const addrs: IPAddr[] = host === "db.test" && family === 4
+ *       ? [{ address: "127.0.0.1", family: 4 }]
+ *       : [];
+ *     return Promise.resolve(addrs);
+ *   },
+ * };
+ * ```
+ */
 export interface LookupOptions {
   /** Aborted when no caller wants the answer any more. */
   signal: AbortSignal;
@@ -74,7 +133,22 @@ export interface Resolver {
   ): Promise<IPAddr[]>;
 }
 
-/** Options passed to {@linkcode Dialer.connect}. */
+/**
+ * Options passed to {@linkcode Dialer.connect}.
+ *
+ * @example A dialer that gives up when the attempt is cancelled
+ * ```ts
+ * import type { ConnectOptions, Dialer, Endpoint } from "@nettrace/nettrace";
+ *
+ * const dialer: Dialer<Endpoint> = {
+ *   connect(endpoint: Endpoint, { signal }: ConnectOptions) {
+ *     if (signal.aborted) return Promise.reject(signal.reason);
+ *     return Promise.resolve(endpoint);
+ *   },
+ *   close: () => {},
+ * };
+ * ```
+ */
 export interface ConnectOptions {
   /** Aborted when the attempt lost the race or the dial was given up. */
   signal: AbortSignal;
@@ -174,7 +248,19 @@ export const systemClock: Clock = {
     clearTimeout(handle as ReturnType<typeof setTimeout>),
 };
 
-/** A local or remote socket address of a {@linkcode Conn}. */
+/**
+ * A local or remote socket address of a {@linkcode Conn}.
+ *
+ * @example Showing whom a connection talks to
+ * ```ts
+ * import { type Conn, joinHostPort, type NetAddr } from "@nettrace/nettrace";
+ *
+ * function peer(conn: Conn): string {
+ *   const { hostname, port }: NetAddr = conn.remoteAddr;
+ *   return joinHostPort(hostname, port); // "[::1]:8080" or "127.0.0.1:8080"
+ * }
+ * ```
+ */
 export interface NetAddr {
   /** The IP address, canonical text without brackets. */
   hostname: string;

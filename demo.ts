@@ -7,10 +7,14 @@
  * the IPv6 attempt hangs, and `127.0.0.1:P` is an echo server. The dial
  * tries IPv6 first, starts IPv4 when the attempt delay runs out, IPv4 wins
  * and IPv6 is cancelled. It prints the timeline and a waterfall, then sends
- * a line through the connection and reads the echo.
+ * a line through the connection and reads the echo. Then it dials the same
+ * name again through the same resolver and dialer: the connection history
+ * (RFC 8305 §4) now knows IPv6 was outpaced, so IPv4 goes first and
+ * connects at once. Each attempt shows why it was ordered where it was.
  *
  * With a target (`npm run demo -- localhost:8080`) it dials that with the
- * system resolver and prints the same timeline (nothing is sent).
+ * system resolver and prints the same timeline (nothing is sent); with
+ * `--repeat` it dials it a second time, as the staged race does.
  *
  * The adapter is picked by runtime here — a script may; the library never
  * does. Exit status: 0 connected, 1 the dial failed, 2 bad arguments.
@@ -23,8 +27,11 @@ import type {
   AttemptCause,
   Conn,
   Family,
+  HistoryRecord,
+  HistoryStore,
   IPAddr,
   Network,
+  OrderRule,
   Resolver,
   Trace,
 } from "./mod.ts";
@@ -42,6 +49,7 @@ interface Adapter {
     nameServer: { address: string; port: number };
   }): Resolver;
   resolver: Resolver;
+  history: HistoryStore;
   splitHostPort(hostport: string): [string, string];
   DialError: new (errors: Error[]) => AggregateError;
   DEFAULT_ATTEMPT_DELAY: number;
@@ -53,7 +61,8 @@ const USAGE = `Usage: demo [options] [host:port]
 Dials host:port with nettrace (RFC 8305 Happy Eyeballs) and prints the
 timeline: each DNS answer, each connection attempt, the winner. With no
 host:port, stages a race on loopback: race.test has AAAA ::1 (hangs) and
-A 127.0.0.1 (echoes); IPv4 wins after the attempt delay.
+A 127.0.0.1 (echoes); IPv4 wins after the attempt delay. Then it dials
+race.test again: the connection history now puts IPv4 first.
 
 Options:
   --attempt-delay MS      RFC 8305 Connection Attempt Delay (default 250;
@@ -62,6 +71,9 @@ Options:
   --family 4|6            dial over IPv4 only (tcp4) or IPv6 only (tcp6)
   --timeout MS            give up the whole dial after MS (default 10000
                           with a target, 3000 for the staged race)
+  --repeat                dial host:port a second time, to show what the
+                          connection history changes (the staged race
+                          always does)
   --json                  print one JSON document instead of text
   -h, --help              show this help
 
@@ -70,6 +82,7 @@ Examples:
   npm run demo -- --attempt-delay 100
   npm run demo -- --json
   npm run demo -- localhost:8080
+  npm run demo -- --repeat localhost:8080
   deno task demo -- --family 4
   bun run demo -- localhost:8080`;
 
@@ -81,6 +94,7 @@ interface Args {
   family: Family | undefined;
   timeout: number | undefined;
   json: boolean;
+  repeat: boolean;
   help: boolean;
 }
 
@@ -94,6 +108,7 @@ function parseArgs(argv: string[]): Args {
     family: undefined,
     timeout: undefined,
     json: false,
+    repeat: false,
     help: false,
   };
   const valued = new Set([
@@ -123,11 +138,15 @@ function parseArgs(argv: string[]): Args {
       value = arg.slice(eq + 1);
       arg = arg.slice(0, eq);
     }
-    if (arg === "--json" || arg === "--help" || arg === "-h") {
+    if (
+      arg === "--json" || arg === "--repeat" || arg === "--help" ||
+      arg === "-h"
+    ) {
       if (value !== undefined) {
         throw new UsageError(`${arg} takes no value (got "${value}")`);
       }
       if (arg === "--json") args.json = true;
+      else if (arg === "--repeat") args.repeat = true;
       else args.help = true;
       continue;
     }
@@ -181,6 +200,22 @@ type Outcome =
   | "unreachable"
   | "failed";
 
+/**
+ * What the connection history knew of an address, `age` ms before the
+ * moment it was read (`connectTime`: the latest measured connect, in ms).
+ */
+interface Known {
+  outcome: HistoryRecord["outcome"];
+  connectTime?: number;
+  used: boolean;
+  age: number;
+}
+
+/** One address in the history snapshot taken as a dial starts. */
+interface KnownAddress extends Known {
+  address: string;
+}
+
 /** One thing that happened, `t` ms after the dial started. */
 type DemoEvent =
   | { t: number; type: "dnsStart"; host: string }
@@ -206,6 +241,16 @@ type DemoEvent =
     addr: string;
     family: Family;
     cause: AttemptCause;
+    /** The RFC 6724 / RFC 8305 §4 rule that put it before the next one. */
+    sortedBy?: OrderRule | "family";
+    /** What the connection history knew of this address. */
+    history?: Known;
+    /** The attempt delay after this start, when history derived it. */
+    historyDelay?: number;
+    /** The probed source address; null: no route. */
+    source?: string | null;
+    /** The IPv4 address this NAT64 address stands for. */
+    nat64?: string;
   }
   | {
     t: number;
@@ -278,7 +323,8 @@ class Recorder {
           ...(error === undefined ? {} : { error: error.message }),
         });
       },
-      connectStart: ({ addr, family, attempt, cause }) => {
+      connectStart: (info) => {
+        const { addr, family, attempt, cause } = info;
         this.opened();
         this.add({
           t: this.now(),
@@ -287,6 +333,17 @@ class Recorder {
           addr,
           family,
           cause,
+          ...(info.sortedBy === undefined ? {} : { sortedBy: info.sortedBy }),
+          ...(info.history === undefined
+            ? {}
+            : { history: knownOf(info.history, performance.now()) }),
+          ...(info.historyDelay === undefined
+            ? {}
+            : { historyDelay: info.historyDelay }),
+          ...(info.source === undefined
+            ? {}
+            : { source: info.source?.address ?? null }),
+          ...(info.nat64 === undefined ? {} : { nat64: info.nat64 }),
         });
       },
       connectDone: ({ addr, family, attempt, error }) => {
@@ -303,36 +360,54 @@ class Recorder {
       },
     };
   }
+}
 
-  /** Wraps a resolver to stamp each family's query and answer. */
-  resolver(inner: Resolver): Resolver {
-    return {
-      lookup: (host, family, options) => {
-        this.opened();
-        this.add({ t: this.now(), type: "dnsQuery", family });
-        const answered = (addrs: IPAddr[], error?: unknown) => {
-          this.add({
-            t: this.now(),
-            type: "dnsAnswer",
-            family,
-            addrs: addrs.map((a) => a.address),
-            ...(error === undefined ? {} : { error: messageOf(error) }),
-          });
-          this.closed();
-        };
-        return inner.lookup(host, family, options).then(
-          (addrs) => {
-            answered(addrs);
-            return addrs;
-          },
-          (error: unknown) => {
-            answered([], error);
-            throw error;
-          },
-        );
-      },
-    };
-  }
+/**
+ * Wraps a resolver to stamp each family's query and answer on the current
+ * dial's recorder. One wrapper serves every dial of a run: the connection
+ * history is kept per resolver object, so a second dial through the same
+ * wrapper sees what the first one learnt.
+ */
+function tracedResolver(inner: Resolver, current: () => Recorder): Resolver {
+  return {
+    lookup: (host, family, options) => {
+      const recorder = current();
+      recorder.opened();
+      recorder.add({ t: recorder.now(), type: "dnsQuery", family });
+      const answered = (addrs: IPAddr[], error?: unknown) => {
+        recorder.add({
+          t: recorder.now(),
+          type: "dnsAnswer",
+          family,
+          addrs: addrs.map((a) => a.address),
+          ...(error === undefined ? {} : { error: messageOf(error) }),
+        });
+        recorder.closed();
+      };
+      return inner.lookup(host, family, options).then(
+        (addrs) => {
+          answered(addrs);
+          return addrs;
+        },
+        (error: unknown) => {
+          answered([], error);
+          throw error;
+        },
+      );
+    },
+  };
+}
+
+/** A history record as the demo shows it; `now` on the dial's clock. */
+function knownOf(record: HistoryRecord, now: number): Known {
+  return {
+    outcome: record.outcome,
+    ...(record.connectTime === undefined
+      ? {}
+      : { connectTime: Math.round(record.connectTime * 10) / 10 }),
+    used: record.used,
+    age: Math.max(0, Math.round(now - record.at)),
+  };
 }
 
 function messageOf(error: unknown): string {
@@ -606,7 +681,118 @@ function waterfall(events: DemoEvent[], total: number): string[] {
   return lines;
 }
 
-function timelineLines(events: DemoEvent[]): string[] {
+/** How each ordering rule reads after "sorted first by". */
+const RULE_TEXT: Record<OrderRule | "family", string> = {
+  "avoid-unusable": "avoid-unusable (RFC 6724 rule 1)",
+  "avoid-failed": "avoid-failed (RFC 8305 §4 history)",
+  "matching-scope": "matching-scope (RFC 6724 rule 2)",
+  "avoid-deprecated": "avoid-deprecated (RFC 6724 rule 3)",
+  "home-address": "home-address (RFC 6724 rule 4)",
+  "matching-label": "matching-label (RFC 6724 rule 5)",
+  precedence: "precedence (RFC 6724 rule 6)",
+  "native-transport": "native-transport (RFC 6724 rule 7)",
+  "smaller-scope": "smaller-scope (RFC 6724 rule 8)",
+  "lower-rtt": "lower-rtt (RFC 8305 §4 history)",
+  "used-before": "used-before (RFC 8305 §4 history)",
+  "longest-prefix": "longest-prefix (RFC 6724 rule 9)",
+  order: "order (the answer's, RFC 6724 rule 10)",
+  family: "family (RFC 8305 §4 interleaving)",
+};
+
+function ago(age: number): string {
+  if (age < 1000) return `${Math.round(age)} ms ago`;
+  return age < 60_000
+    ? `${(age / 1000).toFixed(1)} s ago`
+    : `${Math.round(age / 60_000)} min ago`;
+}
+
+function bracketed(address: string): string {
+  return address.includes(":") ? `[${address}]` : address;
+}
+
+/** "outpaced 0.3 s ago", "connected in 1.2 ms, 0.3 s ago". */
+function knownText(known: Known): string {
+  return known.connectTime === undefined || known.outcome !== "connected"
+    ? `${known.outcome} ${ago(known.age)}`
+    : `${known.outcome} in ${ms(known.connectTime)}, ${ago(known.age)}`;
+}
+
+/** The address of an `ip:port` / `[ip%zone]:port` endpoint. */
+function addressOf(addr: string): string {
+  return addr.startsWith("[")
+    ? addr.slice(1, addr.indexOf("]"))
+    : addr.slice(0, addr.lastIndexOf(":"));
+}
+
+/**
+ * Why an attempt went where it did, one note each: the ordering rule (with
+ * what history knew of the addresses it went before), its own history, a
+ * delay history derived, its source address and NAT64 origin.
+ */
+function attemptNotes(
+  e: Extract<DemoEvent, { type: "connectStart" }>,
+  known: KnownAddress[],
+): string[] {
+  const notes: string[] = [];
+  const where = e.attempt === 0 ? "sorted first by" : "sorted next by";
+  if (e.sortedBy === "avoid-failed") {
+    const self = addressOf(e.addr);
+    const failed = known.filter((k) =>
+      k.outcome !== "connected" && k.address !== self
+    );
+    notes.push(
+      failed.length === 0
+        ? `${where} history: the other family failed`
+        : `${where} history: ${
+          failed.map((k) => `${bracketed(k.address)} ${knownText(k)}`)
+            .join(", ")
+        }`,
+    );
+  } else if (e.sortedBy === "lower-rtt") {
+    notes.push(`${where} history: a faster connect (lower-rtt)`);
+  } else if (e.sortedBy === "used-before") {
+    notes.push(`${where} history: used before (used-before)`);
+  } else if (e.sortedBy !== undefined) {
+    notes.push(`${where} ${RULE_TEXT[e.sortedBy]}`);
+  }
+  if (e.history !== undefined) notes.push(`history: ${knownText(e.history)}`);
+  if (e.historyDelay !== undefined) {
+    notes.push(`next attempt after ${e.historyDelay} ms, from history`);
+  }
+  if (e.source === null) notes.push("no source address (no route)");
+  else if (e.source !== undefined) notes.push(`source ${e.source}`);
+  if (e.nat64 !== undefined) notes.push(`NAT64 for ${e.nat64}`);
+  return notes;
+}
+
+/**
+ * Packs notes into lines of at most `width` columns: notes joined by "; "
+ * while they fit, a note longer than a line wrapped at its spaces.
+ */
+function packNotes(notes: string[], width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const note of notes) {
+    if (line !== "" && line.length + 2 + note.length <= width) {
+      line += `; ${note}`;
+      continue;
+    }
+    if (line !== "") lines.push(line);
+    line = "";
+    for (const word of note.split(" ")) {
+      if (line === "") line = word;
+      else if (line.length + 1 + word.length <= width) line += ` ${word}`;
+      else {
+        lines.push(line);
+        line = `  ${word}`;
+      }
+    }
+  }
+  if (line !== "") lines.push(line);
+  return lines;
+}
+
+function timelineLines(events: DemoEvent[], known: KnownAddress[]): string[] {
   const lines: string[] = [];
   const paintKind = { dns: cyan, connect: (s: string) => s, dial: bold };
   const row = (t: number, kind: keyof typeof paintKind, text: string) =>
@@ -665,6 +851,11 @@ function timelineLines(events: DemoEvent[]): string[] {
             dim(`(${causeText(e.cause, e.attempt)})`)
           }`,
         );
+        // Under the row's text column (23): "· " and the notes.
+        for (const line of packNotes(attemptNotes(e, known), WIDTH - 25)) {
+          const bullet = line.startsWith("  ") ? "" : "· ";
+          lines.push(`${" ".repeat(23)}${dim(bullet + line)}`);
+        }
         break;
       case "connectDone": {
         const took = e.t - (starts.get(e.attempt) ?? e.t);
@@ -695,8 +886,20 @@ function timelineLines(events: DemoEvent[]): string[] {
   return lines;
 }
 
-/** Everything one run found out. */
-interface Report {
+/** One dial: what history knew as it started, what happened, the end. */
+interface DialRun {
+  /** What the connection history knew of the host as the dial started. */
+  history: KnownAddress[];
+  events: DemoEvent[];
+  winner?: { attempt: number; addr: string; family: Family; at: number };
+  total: number;
+  localAddr?: string;
+  remoteAddr?: string;
+  error?: string;
+}
+
+/** Everything one run found out: the first dial's fields at the top. */
+interface Report extends DialRun {
   runtime: string;
   mode: "race" | "target";
   target: string;
@@ -705,13 +908,29 @@ interface Report {
   resolutionDelay: number;
   resolver: string;
   setup?: string[];
-  events: DemoEvent[];
-  winner?: { attempt: number; addr: string; family: Family; at: number };
-  total: number;
-  localAddr?: string;
-  remoteAddr?: string;
   echo?: { sent: string; received: string; ms: number };
-  error?: string;
+  /** The second dial of the same name (the staged race, or --repeat). */
+  repeat?: DialRun;
+}
+
+/** The winner, total, connection and error lines of one dial. */
+function outcomeLines(run: DialRun, totalNote = ""): string[] {
+  const out: string[] = [];
+  if (run.winner !== undefined) {
+    const w = run.winner;
+    out.push(
+      `${bold("winner")}    #${w.attempt} ${w.addr} (${familyName(w.family)}) ${
+        green("connected")
+      } at ${ms(w.at)}`,
+    );
+  } else {
+    out.push(`${bold("winner")}    ${red("none")}`);
+  }
+  out.push(`${bold("total")}     ${ms(run.total)}${dim(totalNote)}`);
+  if (run.localAddr !== undefined) {
+    out.push(`${bold("conn")}      ${run.localAddr} → ${run.remoteAddr}`);
+  }
+  return out;
 }
 
 function printText(report: Report): void {
@@ -730,7 +949,7 @@ function printText(report: Report): void {
   for (const line of report.setup ?? []) out.push(dim(`  ${line}`));
   out.push("");
   out.push(bold("timeline") + dim("  (ms since the dial started)"));
-  out.push(...timelineLines(report.events));
+  out.push(...timelineLines(report.events, report.history));
   out.push("");
   const fall = waterfall(report.events, report.total);
   if (fall.length > 0) {
@@ -738,22 +957,7 @@ function printText(report: Report): void {
     out.push(...fall);
     out.push("");
   }
-  if (report.winner !== undefined) {
-    const w = report.winner;
-    out.push(
-      `${bold("winner")}    #${w.attempt} ${w.addr} (${familyName(w.family)}) ${
-        green("connected")
-      } at ${ms(w.at)}`,
-    );
-  } else {
-    out.push(`${bold("winner")}    ${red("none")}`);
-  }
-  out.push(`${bold("total")}     ${ms(report.total)}`);
-  if (report.localAddr !== undefined) {
-    out.push(
-      `${bold("conn")}      ${report.localAddr} → ${report.remoteAddr}`,
-    );
-  }
+  out.push(...outcomeLines(report));
   if (report.echo !== undefined) {
     const ok = report.echo.received === report.echo.sent;
     out.push(
@@ -766,6 +970,33 @@ function printText(report: Report): void {
   }
   if (report.error !== undefined) {
     out.push(`${bold("error")}     ${red(report.error)}`);
+  }
+  const again = report.repeat;
+  if (again !== undefined) {
+    out.push("");
+    out.push(
+      `${
+        bold("again")
+      }     ${report.target}, through the same resolver and dialer`,
+    );
+    if (again.history.length === 0) {
+      out.push(`${bold("history")}   ${dim("nothing known of this host")}`);
+    }
+    again.history.forEach((k, i) => {
+      out.push(
+        `${i === 0 ? bold("history") : "       "}   ${bracketed(k.address)} ${
+          knownText(k)
+        }`,
+      );
+    });
+    out.push("");
+    out.push(bold("timeline") + dim("  (ms since the second dial started)"));
+    out.push(...timelineLines(again.events, again.history));
+    out.push("");
+    out.push(...outcomeLines(again, ` (the first dial: ${ms(report.total)})`));
+    if (again.error !== undefined) {
+      out.push(`${bold("error")}     ${red(again.error)}`);
+    }
   }
   process.stdout.write(out.join("\n") + "\n");
 }
@@ -835,28 +1066,22 @@ async function main(argv: string[]): Promise<number> {
     : args.family === 6
     ? "tcp6"
     : "tcp";
-  const recorder = new Recorder();
+  let target = args.target ?? "";
+  let resolverText = "system (/etc/hosts, then DNS)";
+  let setup: string[] | undefined;
   let stage: Stage | undefined;
   let conn: Conn | undefined;
-  const report: Report = {
-    runtime,
-    mode: args.target === undefined ? "race" : "target",
-    target: args.target ?? "",
-    network,
-    attemptDelay: args.attemptDelay ?? adapter.DEFAULT_ATTEMPT_DELAY,
-    resolutionDelay: args.resolutionDelay ?? adapter.DEFAULT_RESOLUTION_DELAY,
-    resolver: "system (/etc/hosts, then DNS)",
-    events: recorder.events,
-    total: 0,
-  };
+  let first: DialRun | undefined;
+  let repeat: DialRun | undefined;
+  let echoed: Report["echo"];
   try {
     let resolver: Resolver;
     if (args.target === undefined) {
       stage = await stageRace();
-      report.target = `${RACE_HOST}:${stage.port}`;
+      target = `${RACE_HOST}:${stage.port}`;
       const ns = stage.nameServer;
-      report.resolver = `DNS server ${ns.address}:${ns.port}`;
-      report.setup = [
+      resolverText = `DNS server ${ns.address}:${ns.port}`;
+      setup = [
         `${RACE_HOST}: AAAA ::1 (answered after ${AAAA_DELAY} ms), A 127.0.0.1`,
         `[::1]:${stage.port} never accepts (accept queue full)`,
         `127.0.0.1:${stage.port} echoes`,
@@ -865,70 +1090,131 @@ async function main(argv: string[]): Promise<number> {
     } else {
       resolver = adapter.resolver;
     }
-    recorder.start();
-    try {
-      conn = await adapter.dial(report.target, {
-        network,
-        resolver: recorder.resolver(resolver),
-        trace: recorder.trace(),
-        timeout: args.timeout ?? (stage === undefined ? 10_000 : 3_000),
-        ...(args.attemptDelay === undefined
-          ? {}
-          : { attemptDelay: args.attemptDelay }),
-        ...(args.resolutionDelay === undefined
-          ? {}
-          : { resolutionDelay: args.resolutionDelay }),
-      });
-      report.total = recorder.now();
-      const won = recorder.events.find((e) =>
-        e.type === "connectDone" && e.outcome === "connected"
-      ) as Extract<DemoEvent, { type: "connectDone" }> | undefined;
-      if (won !== undefined) {
-        report.winner = {
-          attempt: won.attempt,
-          addr: won.addr,
-          family: won.family,
-          at: won.t,
-        };
-        recorder.add({
-          t: report.total,
-          type: "won",
-          attempt: won.attempt,
-          addr: won.addr,
-          family: won.family,
-        });
-      }
-      report.localAddr = fmtAddr(conn.localAddr);
-      report.remoteAddr = fmtAddr(conn.remoteAddr);
-    } catch (error) {
-      report.total = recorder.now();
-      report.error = messageOf(error);
-      const errors = error instanceof AggregateError
-        ? error.errors.map(messageOf)
-        : [];
-      recorder.add({
-        t: report.total,
-        type: "failed",
-        error: report.error,
-        errors,
-      });
-    }
-    // The loser's connectDone (and a cancelled lookup) land just after.
-    await recorder.settled(1_000);
-    recorder.events.sort((a, b) => a.t - b.t);
+    // One wrapped resolver for every dial: history is kept per resolver.
+    let recorder = new Recorder();
+    const traced = tracedResolver(resolver, () => recorder);
+    const options: RuntimeDialOptions = {
+      network,
+      resolver: traced,
+      timeout: args.timeout ?? (stage === undefined ? 10_000 : 3_000),
+      ...(args.attemptDelay === undefined
+        ? {}
+        : { attemptDelay: args.attemptDelay }),
+      ...(args.resolutionDelay === undefined
+        ? {}
+        : { resolutionDelay: args.resolutionDelay }),
+    };
+    const host = historyHost(adapter, target);
+    const once = await dialOnce(adapter, recorder, target, host, options);
+    first = once.run;
+    conn = once.conn;
     if (conn !== undefined && stage !== undefined) {
-      report.echo = await echo(conn, "hello from nettrace\n");
+      echoed = await echo(conn, "hello from nettrace\n");
+    }
+    conn?.close();
+    conn = undefined;
+    if (stage !== undefined || args.repeat) {
+      recorder = new Recorder();
+      const again = await dialOnce(adapter, recorder, target, host, options);
+      repeat = again.run;
+      again.conn?.close();
     }
   } finally {
     conn?.close();
     await stage?.close();
   }
+  const report: Report = {
+    runtime,
+    mode: args.target === undefined ? "race" : "target",
+    target,
+    network,
+    attemptDelay: args.attemptDelay ?? adapter.DEFAULT_ATTEMPT_DELAY,
+    resolutionDelay: args.resolutionDelay ?? adapter.DEFAULT_RESOLUTION_DELAY,
+    resolver: resolverText,
+    ...(setup === undefined ? {} : { setup }),
+    ...first,
+    ...(echoed === undefined ? {} : { echo: echoed }),
+    ...(repeat === undefined ? {} : { repeat }),
+  };
   if (args.json) {
     process.stdout.write(JSON.stringify(report, null, 2) + "\n");
   } else {
     printText(report);
   }
-  return report.error === undefined ? 0 : 1;
+  return report.error === undefined && repeat?.error === undefined ? 0 : 1;
+}
+
+/** The host name as the history keys it (lower case, no final dot). */
+function historyHost(adapter: Adapter, target: string): string {
+  const host = adapter.splitHostPort(target)[0].toLowerCase();
+  return host.endsWith(".") ? host.slice(0, -1) : host;
+}
+
+/**
+ * Dials `target` once, recording on `recorder`, and waits until every
+ * lookup and attempt of it has reported its end.
+ */
+async function dialOnce(
+  adapter: Adapter,
+  recorder: Recorder,
+  target: string,
+  host: string,
+  options: RuntimeDialOptions,
+): Promise<{ run: DialRun; conn: Conn | undefined }> {
+  const now = performance.now();
+  const history: KnownAddress[] = [];
+  for (
+    const [address, record] of adapter.history.host(
+      options.resolver!,
+      host,
+      now,
+    )
+  ) {
+    history.push({ address, ...knownOf(record, now) });
+  }
+  const run: DialRun = { history, events: recorder.events, total: 0 };
+  let conn: Conn | undefined;
+  recorder.start();
+  try {
+    conn = await adapter.dial(target, { ...options, trace: recorder.trace() });
+    run.total = recorder.now();
+    const won = recorder.events.find((e) =>
+      e.type === "connectDone" && e.outcome === "connected"
+    ) as Extract<DemoEvent, { type: "connectDone" }> | undefined;
+    if (won !== undefined) {
+      run.winner = {
+        attempt: won.attempt,
+        addr: won.addr,
+        family: won.family,
+        at: won.t,
+      };
+      recorder.add({
+        t: run.total,
+        type: "won",
+        attempt: won.attempt,
+        addr: won.addr,
+        family: won.family,
+      });
+    }
+    run.localAddr = fmtAddr(conn.localAddr);
+    run.remoteAddr = fmtAddr(conn.remoteAddr);
+  } catch (error) {
+    run.total = recorder.now();
+    run.error = messageOf(error);
+    const errors = error instanceof AggregateError
+      ? error.errors.map(messageOf)
+      : [];
+    recorder.add({
+      t: run.total,
+      type: "failed",
+      error: run.error,
+      errors,
+    });
+  }
+  // The loser's connectDone (and a cancelled lookup) land just after.
+  await recorder.settled(1_000);
+  recorder.events.sort((a, b) => a.t - b.t);
+  return { run, conn };
 }
 
 const argv = "Deno" in globalThis

@@ -1,12 +1,14 @@
 // The demo (demo.ts) run as a child process with the current runtime, as
 // `npm run demo`, `deno task demo` and `bun run demo` run it: its staged race
-// on loopback, its JSON and text output, its exit codes.
+// on loopback and the repeat dial that history puts IPv4 first in, its JSON
+// and text output, its exit codes.
 
 import { test } from "./_test.ts";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { startEchoServer } from "./_tcp_fixtures.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -54,18 +56,27 @@ interface DemoEvent {
   addrs?: string[];
   cause?: string;
   outcome?: string;
+  sortedBy?: string;
+  history?: { outcome: string; connectTime?: number; used: boolean };
+  historyDelay?: number;
+  source?: string | null;
 }
 
-interface DemoReport {
+interface DialRun {
+  history: { address: string; outcome: string; age: number }[];
+  events: DemoEvent[];
+  winner?: { attempt: number; addr: string; family: number; at: number };
+  total: number;
+  error?: string;
+}
+
+interface DemoReport extends DialRun {
   mode: string;
   target: string;
   network: string;
   attemptDelay: number;
-  events: DemoEvent[];
-  winner?: { attempt: number; addr: string; family: number; at: number };
-  total: number;
   echo?: { sent: string; received: string };
-  error?: string;
+  repeat?: DialRun;
 }
 
 test("demo --json races race.test on loopback: IPv4 wins after the attempt delay of a hung IPv6 attempt", async () => {
@@ -105,6 +116,46 @@ test("demo --json races race.test on loopback: IPv4 wins after the attempt delay
 
   assert.ok(report.echo !== undefined);
   assert.equal(report.echo.received, report.echo.sent);
+
+  // RFC 6724 put ::1 first; history knew nothing yet.
+  assert.equal(starts[0].sortedBy, "precedence");
+  assert.deepEqual(report.history, []);
+  assert.ok(starts.every((e) => e.history === undefined));
+});
+
+test("demo --json dials race.test again: history puts IPv4 first and it connects without the attempt delay", async () => {
+  const run = await runDemo(["--json"]);
+  assert.equal(run.code, 0, run.stderr);
+  const report = JSON.parse(run.stdout) as DemoReport;
+  const again = report.repeat;
+  assert.ok(again !== undefined, "the second dial is under repeat");
+  assert.equal(again.error, undefined);
+
+  // What history knew as the second dial started.
+  assert.deepEqual(
+    again.history.map((k) => [k.address, k.outcome]).sort(),
+    [["127.0.0.1", "connected"], ["::1", "outpaced"]],
+  );
+
+  const starts = again.events.filter((e) => e.type === "connectStart");
+  assert.equal(starts.length, 1, JSON.stringify(again.events));
+  assert.deepEqual(
+    [starts[0].attempt, starts[0].family, starts[0].cause],
+    [0, 4, "first"],
+  );
+  assert.equal(starts[0].sortedBy, "avoid-failed");
+  assert.equal(starts[0].history?.outcome, "connected");
+  assert.equal(starts[0].historyDelay, 100);
+  // It started as soon as the A answer came: no attempt delay waited.
+  assert.ok(starts[0].t < 100, JSON.stringify(starts));
+
+  assert.ok(again.winner !== undefined);
+  assert.deepEqual(
+    [again.winner.attempt, again.winner.family],
+    [0, 4],
+  );
+  assert.ok(again.winner.at < 200, JSON.stringify(again.winner));
+  assert.ok(again.total < report.total, `${again.total} ${report.total}`);
 });
 
 test("demo prints a timeline and an 80-column waterfall of the race as text", async () => {
@@ -124,7 +175,24 @@ test("demo prints a timeline and an 80-column waterfall of the race as text", as
   assert.match(out, /^winner +#1 127\.0\.0\.1:\d+ \(IPv4\) connected/m);
   assert.match(out, /^total +\d+\.\d ms$/m);
   assert.match(out, /^echo .*read it back/m);
-  // The waterfall: one bar per DNS family and per attempt.
+  assert.match(
+    out,
+    /#0 \[::1\]:\d+ starts \(first attempt\)\n +· sorted first by precedence \(RFC 6724 rule 6\)/,
+  );
+  // The second dial: IPv4 first, and the note saying history put it there.
+  const again = out.indexOf("\nagain ");
+  assert.ok(again > v4, out);
+  const second = out.slice(again);
+  assert.match(second, /^history +127\.0\.0\.1 connected in/m);
+  assert.match(second, /^ +\[::1\] outpaced \d+ ms ago$/m);
+  assert.match(
+    second,
+    /#0 127\.0\.0\.1:\d+ starts \(first attempt\)\n +· sorted first by history: \[::1\] outpaced \d+ ms ago\n/,
+  );
+  assert.match(second, /· next attempt after 100 ms, from history/);
+  assert.match(second, /^winner +#0 127\.0\.0\.1:\d+ \(IPv4\) connected/m);
+  assert.doesNotMatch(second, /\[::1\]:\d+ starts/);
+  // The waterfall (of the first dial): one bar per DNS family and attempt.
   const bars = out.split("\n").filter((line) => line.includes("│"));
   assert.equal(bars.length, 4, out);
   assert.match(bars[0], /^ +DNS AAAA +│/);
@@ -133,6 +201,40 @@ test("demo prints a timeline and an 80-column waterfall of the race as text", as
   assert.match(bars[3], /^ +#1 127\.0\.0\.1:\d+ +│/);
   for (const line of out.split("\n")) {
     assert.ok([...line].length <= 80, `longer than 80 columns: ${line}`);
+  }
+});
+
+test("demo --repeat dials a target twice; without it, once", async () => {
+  // localhost is answered locally (::1 and 127.0.0.1); only IPv4 listens,
+  // so ::1 is refused and history then puts 127.0.0.1 first.
+  const server = await startEchoServer({ host: "127.0.0.1" });
+  try {
+    const target = `localhost:${server.port}`;
+    const once = await runDemo(["--json", target]);
+    assert.equal(once.code, 0, once.stderr);
+    const single = JSON.parse(once.stdout) as DemoReport;
+    assert.equal(single.mode, "target");
+    assert.equal(single.repeat, undefined);
+
+    const twice = await runDemo(["--json", "--repeat", target]);
+    assert.equal(twice.code, 0, twice.stderr);
+    const report = JSON.parse(twice.stdout) as DemoReport;
+    const first = report.events.filter((e) => e.type === "connectStart");
+    assert.deepEqual(first.map((e) => e.family), [6, 4]);
+    assert.ok(report.repeat !== undefined);
+    const starts = report.repeat.events.filter((e) =>
+      e.type === "connectStart"
+    );
+    assert.deepEqual(
+      starts.map((e) => [e.family, e.sortedBy]),
+      [[4, "avoid-failed"]],
+    );
+    assert.deepEqual(
+      report.repeat.history.map((k) => [k.address, k.outcome]).sort(),
+      [["127.0.0.1", "connected"], ["::1", "failed"]],
+    );
+  } finally {
+    await server.close();
   }
 });
 
@@ -158,4 +260,5 @@ test("demo --help prints the usage and exits 0", async () => {
   assert.equal(run.code, 0);
   assert.match(run.stdout, /^Usage: demo \[options\] \[host:port\]/);
   assert.match(run.stdout, /--attempt-delay MS/);
+  assert.match(run.stdout, /--repeat /);
 });

@@ -49,6 +49,18 @@ export interface ResolverOptions {
    * @default {5000}
    */
   timeout?: number;
+  /**
+   * The system resolver reads this hosts file itself, as Go does: a name
+   * listed there is answered from it (addresses of the other family, if
+   * any, are then none) without a getaddrinfo call; other names go to
+   * getaddrinfo. The default `/etc/hosts` is used only when
+   * `/etc/nsswitch.conf` consults files first (or does not exist); a path
+   * given here is always used. `false`: leave everything to getaddrinfo.
+   * Not used with `nameServer`, nor on Windows.
+   *
+   * @default {"/etc/hosts"}
+   */
+  hostsFile?: string | false;
 }
 
 /**
@@ -99,15 +111,30 @@ export interface NameServer {
  */
 export function checkResolverOptions(
   options: ResolverOptions | undefined,
-): { nameServer: NameServer | undefined; timeout: number } {
+): {
+  nameServer: NameServer | undefined;
+  timeout: number;
+  hostsFile: string | false | undefined;
+} {
   const timeout = options?.timeout ?? DEFAULT_DNS_TIMEOUT;
+  const hostsFile = options?.hostsFile;
+  if (
+    hostsFile !== undefined && hostsFile !== false &&
+    (typeof hostsFile !== "string" || hostsFile === "")
+  ) {
+    throw new TypeError(
+      `Cannot use ${
+        String(hostsFile)
+      } as a hosts file: expected a path or false`,
+    );
+  }
   if (typeof timeout !== "number" || !(timeout > 0) || timeout > 2 ** 31 - 1) {
     throw new RangeError(
       `Cannot use ${timeout} as a DNS timeout: expected milliseconds > 0`,
     );
   }
   const given = options?.nameServer;
-  if (given === undefined) return { nameServer: undefined, timeout };
+  if (given === undefined) return { nameServer: undefined, timeout, hostsFile };
   const ip = typeof given.address === "string"
     ? parseIP(given.address)
     : undefined;
@@ -135,6 +162,7 @@ export function checkResolverOptions(
       family: ip.family,
     },
     timeout,
+    hostsFile,
   };
 }
 
@@ -346,14 +374,15 @@ export function systemLookupError(err: unknown, host: string): DNSError {
 }
 
 /**
- * The lookup of a system resolver: `localhost` names and IP literals are
- * answered here, everything else by `native` (getaddrinfo), with abort and
- * error mapping handled.
+ * The lookup of a system resolver: `localhost` names, IP literals and names
+ * in the hosts file (when given) are answered here, everything else by
+ * `native` (getaddrinfo), with abort and error mapping handled.
  *
  * @param host The host name.
  * @param family The family asked for.
  * @param signal Aborts the lookup.
  * @param native The runtime's getaddrinfo call.
+ * @param hosts The hosts file, read by the resolver itself.
  * @returns Canonical addresses of `family`.
  */
 export function systemLookup(
@@ -361,8 +390,9 @@ export function systemLookup(
   family: Family,
   signal: AbortSignal,
   native: (host: string, family: Family) => Promise<ResolvedAddr[]>,
+  hosts?: { lookup(host: string, family: Family): ResolvedAddr[] | undefined },
 ): Promise<ResolvedAddr[]> {
-  const local = localAnswer(host, family, true);
+  const local = localAnswer(host, family, true) ?? hosts?.lookup(host, family);
   // Even a local answer goes through abortable(): an abort in the same tick
   // as the call still wins, as it would for a real lookup.
   if (local !== undefined) {

@@ -21,6 +21,7 @@ import {
   systemLookup,
   toResolvedAddrs,
 } from "./_dns_common.ts";
+import { HostsFile, systemHostsFile } from "./_hosts_file.ts";
 
 export type { ResolvedAddr, ResolverOptions } from "./_dns_common.ts";
 
@@ -60,11 +61,16 @@ export type { ResolvedAddr, ResolverOptions } from "./_dns_common.ts";
  * ```
  */
 export function createResolver(options?: ResolverOptions): Resolver {
-  const { nameServer, timeout } = checkResolverOptions(options);
+  const { nameServer, timeout, hostsFile } = checkResolverOptions(options);
   if (nameServer === undefined) {
+    const hosts = hostsFile === false
+      ? undefined
+      : hostsFile === undefined
+      ? systemHostsFile()
+      : new HostsFile(hostsFile, { nsswitch: false });
     return {
       lookup: (host, family, { signal }) =>
-        systemLookup(host, family, signal, getaddrinfo),
+        systemLookup(host, family, signal, getaddrinfo, hosts),
     };
   }
   return {

@@ -30,9 +30,21 @@ const PORT = 9;
 /** Set once this runtime has shown it cannot tell (Deno). */
 let cannotTell = false;
 
+/** How long a probe's answer is reused, in milliseconds. */
+export const SOURCE_CACHE_TTL = 2_000;
+/** At most this many destinations are remembered. */
+const SOURCE_CACHE_MAX = 512;
+
+const cache = new Map<
+  string,
+  { value: SourceAddress | null; at: number }
+>();
+
 /**
  * Finds the source address the system would use to reach `destination`,
- * without sending a packet.
+ * without sending a packet. A definite answer (a source, or none) is reused
+ * for {@linkcode SOURCE_CACHE_TTL} ms: a probe costs a UDP socket (~25 µs)
+ * and routes change far less often than dials happen.
  *
  * @param destination The destination address (a zone is honoured).
  * @param options A signal that gives the probe up (it then answers
@@ -41,6 +53,32 @@ let cannotTell = false;
  * source); undefined when it cannot be told.
  */
 export function probeSourceAddress(
+  destination: IPAddr,
+  options?: { signal?: AbortSignal },
+): Promise<SourceAddress | null | undefined> {
+  const key = destination.zone === undefined
+    ? destination.address
+    : `${destination.address}%${destination.zone}`;
+  const hit = cache.get(key);
+  const now = performance.now();
+  if (hit !== undefined && now - hit.at < SOURCE_CACHE_TTL) {
+    return Promise.resolve(hit.value === null ? null : { ...hit.value });
+  }
+  return probeOnce(destination, options).then((value) => {
+    if (value !== undefined) {
+      if (cache.size >= SOURCE_CACHE_MAX) cache.clear();
+      cache.set(key, { value, at: now });
+    }
+    return value;
+  });
+}
+
+/** Forgets every cached probe answer (tests; a known route change). */
+export function clearSourceCache(): void {
+  cache.clear();
+}
+
+function probeOnce(
   destination: IPAddr,
   options?: { signal?: AbortSignal },
 ): Promise<SourceAddress | null | undefined> {

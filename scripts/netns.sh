@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The namespace phase of scripts/test.sh: runs tests/netns/netns_test.ts on
-# each runtime inside a network namespace of its own, with a DNS zone served
-# by dnsmasq and connect faults made by nftables and routes. Needs root, `ip`
-# (iproute2), `nft` (nftables) and `dnsmasq` (dnsmasq-base); without them it
-# prints why and "netns: 0 passed, 0 failed, N skipped" and exits 0.
+# The namespace phase of scripts/test.sh: runs tests/netns/netns_test.ts and
+# tests/netns/fault_matrix_test.ts (one invocation) on each runtime inside a
+# network namespace of its own, with a DNS zone served by dnsmasq and
+# connect faults made by nftables and routes. Needs root, `ip` (iproute2),
+# `nft` (nftables) and `dnsmasq` (dnsmasq-base); without them it prints why
+# and "netns: 0 passed, 0 failed, N skipped" and exits 0.
 #
 #   bash scripts/netns.sh                       # deno, bun and node
 #   NETTRACE_RUNTIMES="node" bash scripts/netns.sh
@@ -37,7 +38,11 @@
 #   2001:db8:ff::3      no     route blackhole    198.18.255.3
 #   2001:db8:ff::9      no     no route at all    198.18.255.9
 # history.test (IPv6 dropped, IPv4 fine, as v6drop.test) is for the
-# connection-history tests only.
+# connection-history tests only. The fault matrix
+# (tests/netns/fault_matrix_test.ts, run with it) has m-<v6>-<v4>.test for
+# every pair of the faults ok, refused, hang, unreachable, prohibited and
+# slow (the addresses above), and m-empty6.test / m-empty4.test (one family
+# only); nx.test does not exist.
 # tcp_syn_retries=1 in the namespace: a dropped connect fails after ~3 s.
 #
 # Output: the runtimes' own output, one line per runtime
@@ -55,6 +60,8 @@ export NO_COLOR=1
 
 BIN="${NETTRACE_BIN:-$BIN}"
 TEST_FILE="tests/netns/netns_test.ts"
+# Run with it, in the same invocation: the fault matrix.
+MATRIX_FILE="tests/netns/fault_matrix_test.ts"
 PER_RUNTIME_TIMEOUT="${NETTRACE_NETNS_TIMEOUT:-120}"
 NS="nettrace-$$"
 DNS_ADDR="127.0.0.1"
@@ -67,11 +74,11 @@ done
 # Only "netns" (NETTRACE_RUNTIMES=netns npm test): the phase on all three.
 if ((${#runtimes[@]} == 0)); then runtimes=(deno bun node); fi
 
-# skip REASON: the phase cannot run here (one skipped test per runtime, like
-# the test file itself registers when it is run outside a namespace).
+# skip REASON: the phase cannot run here (one skipped test per runtime and
+# file, like each test file registers when it is run outside a namespace).
 skip() {
   echo "netns: skipped: $1"
-  echo "netns: 0 passed, 0 failed, ${#runtimes[@]} skipped"
+  echo "netns: 0 passed, 0 failed, $((${#runtimes[@]} * 2)) skipped"
   exit 0
 }
 
@@ -104,6 +111,7 @@ for rt in "${runtimes[@]}"; do
   [[ -x "$BIN/$rt" ]] || fail "$BIN/$rt missing (run npm install)"
 done
 [[ -f "$TEST_FILE" ]] || fail "$TEST_FILE missing"
+[[ -f "$MATRIX_FILE" ]] || fail "$MATRIX_FILE missing"
 
 # ── teardown (always) ───────────────────────────────────────────────────────
 TMP="$(mktemp -d /tmp/nettrace-netns.XXXXXX)"
@@ -272,6 +280,23 @@ zone=(
   many.test 198.18.0.2 198.18.0.5 198.18.0.6 198.18.0.7
   history.test 2001:db8:1::2 198.18.0.1
 )
+# The fault matrix (tests/netns/fault_matrix_test.ts has the same table):
+# m-<v6 fault>-<v4 fault>.test for every pair, and one family empty.
+faults=(
+  ok:2001:db8:1::1:198.18.0.1
+  refused:2001:db8:1::4:198.18.0.4
+  hang:2001:db8:1::2:198.18.0.2
+  unreachable:2001:db8:ff::1:198.18.255.1
+  prohibited:2001:db8:ff::2:198.18.255.2
+  slow:2001:db8:1::3:198.18.0.3
+)
+for f6 in "${faults[@]}"; do
+  for f4 in "${faults[@]}"; do
+    rest6="${f6#*:}"
+    zone+=("m-${f6%%:*}-${f4%%:*}.test" "${rest6%:*}" "${f4##*:}")
+  done
+done
+zone+=(m-empty6.test 198.18.0.1 m-empty4.test 2001:db8:1::1)
 records=()
 name=""
 for word in "${zone[@]}"; do
@@ -316,9 +341,10 @@ total_s=0
 lines=()
 for rt in "${runtimes[@]}"; do
   case "$rt" in
-    deno) cmd=("$BIN/deno" test -A "$TEST_FILE") ;;
-    bun) cmd=("$BIN/bun" test "./$TEST_FILE") ;;
-    node) cmd=("$BIN/node" --test --test-reporter=spec "$TEST_FILE") ;;
+    deno) cmd=("$BIN/deno" test -A "$TEST_FILE" "$MATRIX_FILE") ;;
+    bun) cmd=("$BIN/bun" test "./$TEST_FILE" "./$MATRIX_FILE") ;;
+    node) cmd=("$BIN/node" --test --test-concurrency=1 --test-reporter=spec
+      "$TEST_FILE" "$MATRIX_FILE") ;;
   esac
   log="$TMP/$rt.log"
   echo

@@ -720,6 +720,8 @@ class DialRun<C> {
   /** Events that arrived while one was being handled. */
   #queue: HappyEyeballsEvent[] | undefined;
   #busy = false;
+  /** The time the scheduler's current step was stamped with. */
+  #stepNow = 0;
   #settled = false;
   #resolve!: (conn: C) => void;
   #reject!: (error: unknown) => void;
@@ -1234,7 +1236,9 @@ class DialRun<C> {
     this.#busy = true;
     try {
       do {
-        const actions = this.#scheduler!.step(this.#clock.now(), next);
+        const now = this.#clock.now();
+        this.#stepNow = now;
+        const actions = this.#scheduler!.step(now, next);
         // step() is not re-entered while this runs (#busy queues events),
         // so the action array it reuses is read in place.
         for (let i = 0; i < actions.length; i++) this.#carryOut(actions[i]!);
@@ -1375,6 +1379,11 @@ class DialRun<C> {
     } else if (this.#control !== undefined && !this.#allowed(attempt)) {
       promise = Promise.reject(attempt.refusal);
     } else {
+      if (this.#busy && this.#clock.now() > this.#stepNow) {
+        // The hooks or the first run of this code took time since the
+        // scheduler decided: tell it when the connect really begins.
+        this.#dispatch({ type: "started", attempt: index });
+      }
       try {
         promise = this.#dialer.connect(endpoint, {
           signal: controller?.signal ?? NEVER_ABORTED,

@@ -204,6 +204,13 @@ export type HappyEyeballsEvent =
   | { type: "failed"; attempt: number; error: Error; free?: boolean }
   /** The time asked for by the last `wake` action has come. */
   | { type: "timer" }
+  /**
+   * Attempt `attempt` (the latest) really began now, later than the `start`
+   * action said (the driver's own work took time): the next start is
+   * counted from now, so real connects stay `attemptDelay` (and at least
+   * 10 ms) apart.
+   */
+  | { type: "started"; attempt: number }
   /** The dial was given up. */
   | { type: "abort" };
 
@@ -534,6 +541,19 @@ export class HappyEyeballs {
         // otherwise nobody would call step() at the time asked for.
         if (this.#wakeAt !== undefined && now < this.#wakeAt) {
           this.#wakeAt = undefined;
+        }
+        break;
+      case "started":
+        if (
+          this.#state === "running" &&
+          event.attempt === this.#attemptState.length - 1 &&
+          now > this.#lastStart
+        ) {
+          const shift = now - this.#lastStart;
+          this.#lastStart = now;
+          this.#nextStart = this.#nextCause === "delay"
+            ? this.#nextStart + shift
+            : Math.max(this.#nextStart, now + MIN_ATTEMPT_DELAY);
         }
         break;
       case "abort":

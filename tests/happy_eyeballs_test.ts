@@ -721,3 +721,26 @@ test("HappyEyeballs rejects maxAttempts and maxConcurrentAttempts below 1 or fra
     );
   }
 });
+
+test("HappyEyeballs counts the next start from when an attempt really began (a started event)", () => {
+  const he = new HappyEyeballs({ port: 80 });
+  he.step(0, answer(6, A, B));
+  // The driver's own work delayed the connect by 3 ms.
+  assert.deepEqual(show(he.step(3, { type: "started", attempt: 0 })), [
+    "wake 253",
+  ]);
+  assert.deepEqual(show(he.step(253, { type: "timer" })), [
+    `start 1 [${B}]:80 delay`,
+    "wake undefined",
+  ]);
+});
+
+test("HappyEyeballs keeps 10 ms after a late-begun attempt when a failure frees the next start", () => {
+  const he = new HappyEyeballs({ port: 80 });
+  he.step(0, answer(6, A, B));
+  he.step(0, { type: "failed", attempt: 0, error: new Error("refused") });
+  // nextStart is 10 now; the attempt really began at 4: wait until 14.
+  assert.deepEqual(show(he.step(4, { type: "started", attempt: 0 })), [
+    "wake 14",
+  ]);
+});

@@ -136,12 +136,12 @@ table inet nettrace_bench {
     elements = { 2001:db8:1::3, 2001:db8:1::4 }
   }
   set seen4 {
-    type ipv4_addr . inet_service
+    type ipv4_addr . inet_service . inet_service
     flags dynamic, timeout
     timeout 5s
   }
   set seen6 {
-    type ipv6_addr . inet_service
+    type ipv6_addr . inet_service . inet_service
     flags dynamic, timeout
     timeout 5s
   }
@@ -151,10 +151,10 @@ table inet nettrace_bench {
   }
   chain faults {
     ip6 daddr 2001:db8:1::2 drop
-    ip daddr @slow4 ip daddr . tcp sport @seen4 accept
-    ip daddr @slow4 add @seen4 { ip daddr . tcp sport } drop
-    ip6 daddr @slow6 ip6 daddr . tcp sport @seen6 accept
-    ip6 daddr @slow6 add @seen6 { ip6 daddr . tcp sport } drop
+    ip daddr @slow4 ip daddr . tcp dport . tcp sport @seen4 accept
+    ip daddr @slow4 add @seen4 { ip daddr . tcp dport . tcp sport } drop
+    ip6 daddr @slow6 ip6 daddr . tcp dport . tcp sport @seen6 accept
+    ip6 daddr @slow6 add @seen6 { ip6 daddr . tcp dport . tcp sport } drop
   }
 }
 EOF

@@ -193,8 +193,10 @@ in_ns sysctl -qw net.ipv4.tcp_syn_retries=1 || fail "sysctl tcp_syn_retries"
 
 # Only the initial SYN (SYN without ACK) of a connect is matched, so
 # listeners' SYN-ACKs and established traffic pass. The "slow" sets remember
-# (destination, source port) for 10 s: the first SYN is dropped, the
-# retransmission ~1 s later (same source port) passes.
+# (destination, destination port, source port) for 10 s: the first SYN is
+# dropped, the retransmission ~1 s later (same ports) passes. The
+# destination port is part of the key because Linux reuses a source port
+# for another destination port, which must count as a new connection.
 in_ns nft -f - <<'EOF' || fail "loading the nftables ruleset"
 table inet nettrace {
   set drop4 {
@@ -206,12 +208,12 @@ table inet nettrace {
     elements = { 2001:db8:1::2, 2001:db8:1::5, 2001:db8:1::6, 2001:db8:1::7 }
   }
   set seen4 {
-    type ipv4_addr . inet_service
+    type ipv4_addr . inet_service . inet_service
     flags dynamic, timeout
     timeout 10s
   }
   set seen6 {
-    type ipv6_addr . inet_service
+    type ipv6_addr . inet_service . inet_service
     flags dynamic, timeout
     timeout 10s
   }
@@ -224,10 +226,10 @@ table inet nettrace {
     ip6 daddr @drop6 drop
     ip daddr 198.18.0.4 reject with tcp reset
     ip6 daddr 2001:db8:1::4 reject with tcp reset
-    ip daddr 198.18.0.3 ip daddr . tcp sport @seen4 accept
-    ip daddr 198.18.0.3 add @seen4 { ip daddr . tcp sport } drop
-    ip6 daddr 2001:db8:1::3 ip6 daddr . tcp sport @seen6 accept
-    ip6 daddr 2001:db8:1::3 add @seen6 { ip6 daddr . tcp sport } drop
+    ip daddr 198.18.0.3 ip daddr . tcp dport . tcp sport @seen4 accept
+    ip daddr 198.18.0.3 add @seen4 { ip daddr . tcp dport . tcp sport } drop
+    ip6 daddr 2001:db8:1::3 ip6 daddr . tcp dport . tcp sport @seen6 accept
+    ip6 daddr 2001:db8:1::3 add @seen6 { ip6 daddr . tcp dport . tcp sport } drop
   }
 }
 EOF

@@ -24,78 +24,28 @@ import {
   setHookErrorHandler,
   type Trace,
 } from "../mod.ts";
-import type { CoreDialOptions } from "../src/dial.ts";
+import { type Env, makeEnv, type Settled, startDial } from "./_dial_env.ts";
 import {
   type FakeConn,
-  FakeDialer,
-  FakeResolver,
   flush,
   type Outcome,
-  recordingTrace,
   type ResolverScript,
-  VirtualClock,
+  type VirtualClock,
 } from "./_virtual_clock.ts";
 
 const CONNECT: Outcome = { after: 1, connect: true };
 const REFUSED: Outcome = { after: 1, fail: "ECONNREFUSED" };
 
-interface Env {
-  clock: VirtualClock;
-  resolver: FakeResolver;
-  dialer: FakeDialer;
-  log: string[];
-  trace: Trace;
-}
-
-function env(
+const env = (
   script: ResolverScript = {},
   outcomes: Record<string, Outcome> = {},
   fallback: Outcome = REFUSED,
-): Env {
-  const clock = new VirtualClock();
-  const log: string[] = [];
-  return {
-    clock,
-    resolver: new FakeResolver(clock, script),
-    dialer: new FakeDialer(clock, outcomes, fallback),
-    log,
-    trace: recordingTrace(clock, log),
-  };
-}
-
-interface Settled<T> {
-  state: "pending" | "resolved" | "rejected";
-  value?: T;
-  reason?: unknown;
-  at?: number;
-}
-
-function watch<T>(promise: Promise<T>, clock: VirtualClock): Settled<T> {
-  const seen: Settled<T> = { state: "pending" };
-  promise.then(
-    (value) =>
-      Object.assign(seen, { state: "resolved", value, at: clock.now() }),
-    (reason) =>
-      Object.assign(seen, { state: "rejected", reason, at: clock.now() }),
-  );
-  return seen;
-}
+): Env => makeEnv(script, outcomes, fallback);
 
 /** Dial options, also ill-typed ones: the point is to pass bad values. */
 type Options = Record<string, unknown>;
-
-function start(t: Env, address: string, options: Options = {}) {
-  return watch(
-    dial<FakeConn>(address, {
-      resolver: t.resolver,
-      dialer: t.dialer,
-      clock: t.clock,
-      trace: t.trace,
-      ...options,
-    } as CoreDialOptions<FakeConn>),
-    t.clock,
-  );
-}
+const start = (t: Env, address: string, options: Options = {}) =>
+  startDial(t, address, options);
 
 function rejection(r: Settled<unknown>, label: string): unknown {
   assert.equal(r.state, "rejected", `${label}: the dial must reject`);

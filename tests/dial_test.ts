@@ -34,6 +34,13 @@ import {
 } from "../mod.ts";
 import type { CoreDialOptions } from "../src/dial.ts";
 import {
+  type Env,
+  makeEnv,
+  type Settled,
+  startDial,
+  watch,
+} from "./_dial_env.ts";
+import {
   type FakeConn,
   FakeDialer,
   FakeResolver,
@@ -53,72 +60,15 @@ const Y = "192.0.2.2";
 const CONNECT: Outcome = { after: 1, connect: true };
 const REFUSED: Outcome = { after: 1, fail: "ECONNREFUSED" };
 
-interface Env {
-  clock: VirtualClock;
-  resolver: FakeResolver;
-  dialer: FakeDialer;
-  log: string[];
-  trace: Trace;
-}
-
-function env(
+const env = (
   script: ResolverScript,
   outcomes: Record<string, Outcome> = {},
   fallback: Outcome = { hang: true },
-): Env {
-  const clock = new VirtualClock();
-  const log: string[] = [];
-  return {
-    clock,
-    resolver: new FakeResolver(clock, script),
-    dialer: new FakeDialer(clock, outcomes, fallback),
-    log,
-    trace: recordingTrace(clock, log),
-  };
-}
-
-interface Settled<T> {
-  state: "pending" | "resolved" | "rejected";
-  value?: T;
-  reason?: unknown;
-  /** The virtual time at which it settled. */
-  at?: number;
-  promise: Promise<T>;
-}
-
-/** Watches a promise (so a rejection is never unhandled). */
-function watch<T>(promise: Promise<T>, clock?: VirtualClock): Settled<T> {
-  const seen: Settled<T> = { state: "pending", promise };
-  promise.then(
-    (value) => {
-      seen.state = "resolved";
-      seen.value = value;
-      seen.at = clock?.now();
-    },
-    (reason) => {
-      seen.state = "rejected";
-      seen.reason = reason;
-      seen.at = clock?.now();
-    },
-  );
-  return seen;
-}
+): Env => makeEnv(script, outcomes, fallback);
 
 type Options = Partial<CoreDialOptions<FakeConn>>;
-
-/** Dials with the env's resolver, dialer, clock and trace. */
-function start(t: Env, address: string, options: Options = {}) {
-  return watch(
-    dial<FakeConn>(address, {
-      resolver: t.resolver,
-      dialer: t.dialer,
-      clock: t.clock,
-      trace: t.trace,
-      ...options,
-    }),
-    t.clock,
-  );
-}
+const start = (t: Env, address: string, options: Options = {}) =>
+  startDial(t, address, options);
 
 /**
  * The end of every test: no timer left on the clock, and the only open

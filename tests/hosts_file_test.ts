@@ -12,14 +12,14 @@ import type { Resolver } from "../mod.ts";
 
 const HOSTS = `# a comment line
 127.0.0.1\tlocalhost
-10.1.2.3   db.test Db-Alias.TEST   # trailing comment
+198.18.1.3   db.test Db-Alias.TEST   # trailing comment
 ::ffff:192.0.2.7 mapped.test
 2001:db8::5 db.test
 fe80::1%lo link.test
 not-an-ip  broken.test
 192.0.2.9
 192.0.2.10 fqdn.test.
-10.1.2.3 db.test
+198.18.1.3 db.test
 `;
 
 type Adapter = {
@@ -42,11 +42,11 @@ function tempFile(text: string): { path: string; dir: string } {
 test("parseHosts() reads addresses and names, skips comments, junk and bare addresses, keeps file order", () => {
   const table = parseHosts(HOSTS);
   assert.deepEqual(table.get("db.test"), [
-    { address: "10.1.2.3", family: 4 },
+    { address: "198.18.1.3", family: 4 },
     { address: "2001:db8::5", family: 6 },
   ]);
   assert.deepEqual(table.get("db-alias.test"), [
-    { address: "10.1.2.3", family: 4 },
+    { address: "198.18.1.3", family: 4 },
   ]);
   assert.deepEqual(table.get("mapped.test"), [
     { address: "192.0.2.7", family: 4 },
@@ -81,7 +81,7 @@ test("HostsFile.lookup() answers listed names by family, case-insensitively and 
   try {
     const hosts = new HostsFile(path, { nsswitch: false });
     assert.deepEqual(hosts.lookup("DB.test.", 4), [
-      { address: "10.1.2.3", family: 4 },
+      { address: "198.18.1.3", family: 4 },
     ]);
     assert.deepEqual(hosts.lookup("db.test", 6), [
       { address: "2001:db8::5", family: 6 },
@@ -157,7 +157,7 @@ test("createResolver({ hostsFile }) answers names of that file per family withou
     const resolver = createResolver({ hostsFile: path });
     const signal = new AbortController().signal;
     assert.deepEqual(await resolver.lookup("db.test", 4, { signal }), [
-      { address: "10.1.2.3", family: 4 },
+      { address: "198.18.1.3", family: 4 },
     ]);
     assert.deepEqual(await resolver.lookup("Db.Test.", 6, { signal }), [
       { address: "2001:db8::5", family: 6 },

@@ -13,7 +13,6 @@ import {
   type ConnectStartInfo,
   type Control,
   type ControlInfo,
-  dial,
   DialError,
   type Family,
   type IPAddr,
@@ -22,18 +21,14 @@ import {
   PolicyError,
   publicAddressesOnly,
   type Resolver,
-  type Trace,
 } from "../mod.ts";
 import type { CoreDialOptions } from "../src/dial.ts";
+import { type Env, makeEnv, type Settled, startDial } from "./_dial_env.ts";
 import {
   type FakeConn,
-  FakeDialer,
-  FakeResolver,
   flush,
   type Outcome,
-  recordingTrace,
   type ResolverScript,
-  VirtualClock,
 } from "./_virtual_clock.ts";
 
 // ── classifyAddress ───────────────────────────────────────────────────
@@ -254,57 +249,17 @@ test("publicAddressesOnly() refuses an allow list naming something that is not a
 
 // ── through dial() ────────────────────────────────────────────────────
 
-interface Env {
-  clock: VirtualClock;
-  resolver: FakeResolver;
-  dialer: FakeDialer;
-  log: string[];
-  trace: Trace;
-}
-
-function env(
+const env = (
   script: ResolverScript,
   outcomes: Record<string, Outcome> = {},
   fallback: Outcome = { after: 1, connect: true },
-): Env {
-  const clock = new VirtualClock();
-  const log: string[] = [];
-  return {
-    clock,
-    resolver: new FakeResolver(clock, script),
-    dialer: new FakeDialer(clock, outcomes, fallback),
-    log,
-    trace: recordingTrace(clock, log),
-  };
-}
+): Env => makeEnv(script, outcomes, fallback);
 
-interface Settled<T> {
-  state: "pending" | "resolved" | "rejected";
-  value?: T;
-  reason?: unknown;
-  at?: number;
-}
-
-function start(
+const start = (
   t: Env,
   address: string,
   options: Partial<CoreDialOptions<FakeConn>> = {},
-): Settled<FakeConn> {
-  const seen: Settled<FakeConn> = { state: "pending" };
-  dial<FakeConn>(address, {
-    resolver: t.resolver,
-    dialer: t.dialer,
-    clock: t.clock,
-    trace: t.trace,
-    ...options,
-  }).then(
-    (value) =>
-      Object.assign(seen, { state: "resolved", value, at: t.clock.now() }),
-    (reason) =>
-      Object.assign(seen, { state: "rejected", reason, at: t.clock.now() }),
-  );
-  return seen;
-}
+): Settled<FakeConn> => startDial(t, address, options);
 
 function dialError(r: Settled<unknown>): DialError {
   assert.equal(r.state, "rejected", "the dial must reject");

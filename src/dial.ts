@@ -1100,7 +1100,7 @@ class DialRun<C> {
           record.shared = shared;
           if (this.#settled) return;
           const addrs = this.#acceptAddrs(value, family);
-          this.#dnsAddrs!.push(...addrs);
+          for (const a of addrs) this.#dnsAddrs!.push(a);
           this.#maybeDNSDone();
           this.#deliver({ type: "answer", family, addrs });
         },
@@ -1406,12 +1406,25 @@ class DialRun<C> {
   #allowed(attempt: AttemptRecord<C>): boolean {
     let async = false;
     try {
-      const result: unknown = this.#control!({
-        network: this.#network,
-        host: this.#host,
-        addr: attempt.addr,
-        endpoint: attempt.endpoint,
-      });
+      const ipv4 = this.#nat64 === undefined && this.#synthesized === undefined
+        ? undefined
+        : this.#nat64Of(attempt.endpoint);
+      const result: unknown = this.#control!(
+        ipv4 === undefined
+          ? {
+            network: this.#network,
+            host: this.#host,
+            addr: attempt.addr,
+            endpoint: attempt.endpoint,
+          }
+          : {
+            network: this.#network,
+            host: this.#host,
+            addr: attempt.addr,
+            endpoint: attempt.endpoint,
+            ipv4,
+          },
+      );
       if (
         typeof result === "object" && result !== null &&
         typeof (result as PromiseLike<unknown>).then === "function"

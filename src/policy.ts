@@ -32,6 +32,12 @@ export interface ControlInfo {
   addr: string;
   /** The endpoint about to be connected. */
   endpoint: Endpoint;
+  /**
+   * The IPv4 address a NAT64 endpoint stands for (synthesised by the dial,
+   * or a DNS64 answer under a known prefix), so a policy judges what is
+   * really reached.
+   */
+  ipv4?: string;
 }
 
 /**
@@ -317,15 +323,17 @@ export function publicAddressesOnly(
     }
     allow.add(name);
   }
-  return ({ endpoint }) => {
-    const cls = classifyAddress(endpoint);
-    if (cls !== "public" && !allow.has(cls)) {
-      throw new PolicyError(
-        endpoint.zone === undefined
-          ? endpoint.address
-          : `${endpoint.address}%${endpoint.zone}`,
-        cls,
-      );
+  return ({ endpoint, ipv4 }) => {
+    let cls = classifyAddress(endpoint);
+    let shown = endpoint.zone === undefined
+      ? endpoint.address
+      : `${endpoint.address}%${endpoint.zone}`;
+    if ((cls === "public" || allow.has(cls)) && ipv4 !== undefined) {
+      // A NAT64 address under a network-specific prefix looks public;
+      // what it reaches is the IPv4 address it carries.
+      cls = classifyAddress({ address: ipv4, family: 4 });
+      shown = `${shown} (NAT64 for ${ipv4})`;
     }
+    if (cls !== "public" && !allow.has(cls)) throw new PolicyError(shown, cls);
   };
 }

@@ -672,3 +672,24 @@ test("dial() runs the control on each endpoint right before its connect, after e
   assert.equal((r.reason as DOMException).name, "TimeoutError");
   await done(t);
 });
+
+test("publicAddressesOnly() refuses a NAT64 address whose embedded IPv4 address is private, also under a network-specific prefix", async () => {
+  const t = env({});
+  // Fake resolver and dialer only: nothing is sent anywhere.
+  const r = start(t, "10.0.0.1:80", {
+    nat64: { prefix: "2606:4700:64::/96" },
+    control: publicAddressesOnly(),
+  });
+  await t.clock.runAll();
+  const error = dialError(r);
+  assert.deepEqual(t.dialer.calls, [], "nothing may be connected");
+  assert.ok(error.errors.length >= 1);
+  for (const e of error.errors) {
+    assert.ok(e.cause instanceof PolicyError, String(e));
+  }
+  assert.ok(
+    error.errors.some((e) => /NAT64 for 10\.0\.0\.1/.test(e.message)),
+    error.errors.map((e) => e.message).join("\n"),
+  );
+  await done(t);
+});

@@ -480,8 +480,14 @@ function connect(
 
 /** Turns TCP_NODELAY on, as Go does, and wraps the socket. */
 function opened(socket: BunSocketLike<Link>): BunConn {
-  socket.setNoDelay(true);
-  return new BunConn(socket, socket.data.remote);
+  try {
+    socket.setNoDelay(true);
+    return new BunConn(socket, socket.data.remote);
+  } catch (err) {
+    // Never hand back (or leak) a socket we could not set up.
+    socket.data.close();
+    throw connectError(err, process.platform);
+  }
 }
 
 function failed(err: unknown): never {
@@ -524,7 +530,11 @@ function connectWatching(
         return;
       }
       socket.data.remote = knownRemoteAddr(endpoint);
-      resolve(opened(socket));
+      try {
+        resolve(opened(socket));
+      } catch (err) {
+        reject(err);
+      }
     }, (err: unknown) => {
       unwatch();
       if (!aborted) reject(connectError(err, process.platform));

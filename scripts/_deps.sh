@@ -13,7 +13,6 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN="$ROOT/node_modules/.bin"
 
 ensure_deps() {
-  ensure_netns_tools
   local missing=""
   local tool
   for tool in deno bun node tsc; do

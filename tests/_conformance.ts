@@ -307,7 +307,11 @@ function sameHoldings(a: Holdings, b: Holdings): boolean {
  * connect that could not be cancelled) may close meanwhile.
  */
 function holdsNoMore(now: Holdings, before: Holdings): boolean {
-  if (now.sockets > before.sockets) return false;
+  if (
+    now.sockets !== before.sockets &&
+    (now.sockets === undefined || before.sockets === undefined ||
+      now.sockets > before.sockets)
+  ) return false;
   const left = new Map<string, number>();
   for (const kind of before.resources) {
     left.set(kind, (left.get(kind) ?? 0) + 1);

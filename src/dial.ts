@@ -61,6 +61,7 @@ import {
   type Network,
   type Resolver,
   systemClock,
+  type TLSOptions,
 } from "./types.ts";
 
 /**
@@ -186,6 +187,15 @@ export interface DialOptions {
    * @default {undefined in the core; the UDP probe in the runtime adapters}
    */
   sourceAddress?: SourceAddressProbe;
+  /**
+   * Dial TLS: after the TCP race (or, with `successPoint: "tls"`, inside
+   * each attempt) the dialer's `startTls` runs one handshake, reported by
+   * the `tlsHandshakeStart`/`tlsHandshakeDone` hooks; a failed handshake
+   * is a `DialError` whose `OpError` holds a `TLSError`. The `timeout`,
+   * `signal` and context cover the handshake too.
+   * @default {undefined (plain TCP)}
+   */
+  tls?: TLSOptions;
 }
 
 /**
@@ -1194,8 +1204,8 @@ class DialRun<C> {
       trace,
       "dnsDone",
       error === undefined
-        ? { host: this.#host, addrs, coalesced }
-        : { host: this.#host, addrs, coalesced, error },
+        ? { host: this.#host, addrs, coalesced, cached: false }
+        : { host: this.#host, addrs, coalesced, cached: false, error },
     );
   }
 

@@ -199,6 +199,92 @@ function errnoText(code: string, cause: unknown): string {
 }
 
 /**
+ * Why a TLS handshake failed, as {@linkcode TLSError.kind} tells it.
+ *
+ * @example Telling a bad certificate from the rest
+ * ```ts
+ * import type { TLSErrorKind } from "@nettrace/nettrace";
+ *
+ * function isCertificateProblem(kind: TLSErrorKind): boolean {
+ *   return kind === "hostname" || kind === "untrusted" || kind === "expired";
+ * }
+ * ```
+ */
+export type TLSErrorKind =
+  /** The certificate is not valid for the server name. */
+  | "hostname"
+  /** The certificate chain does not lead to a trusted root. */
+  | "untrusted"
+  /** The certificate has expired or is not valid yet. */
+  | "expired"
+  /** The server accepted none of the offered ALPN protocols. */
+  | "alpn"
+  /** Anything else: a bad record, an alert, the peer closing mid-handshake. */
+  | "handshake";
+
+/**
+ * Options for {@linkcode TLSError}.
+ *
+ * @example A name mismatch with the runtime's own error kept
+ * ```ts
+ * import type { TLSErrorOptions } from "@nettrace/nettrace";
+ *
+ * const options: TLSErrorOptions = {
+ *   kind: "hostname",
+ *   cause: new Error("Hostname/IP does not match certificate's altnames"),
+ * };
+ * ```
+ */
+export interface TLSErrorOptions {
+  /**
+   * What went wrong.
+   * @default {"handshake"}
+   */
+  kind?: TLSErrorKind;
+  /**
+   * The runtime's own error.
+   * @default {undefined}
+   */
+  cause?: unknown;
+}
+
+/**
+ * A failed TLS handshake. The message reads like Go's
+ * (`tls: failed to verify certificate: x509: certificate signed by unknown
+ * authority`); the runtime's own error is `cause`. A dial wraps it in an
+ * {@linkcode OpError} inside its {@linkcode DialError}.
+ *
+ * @example Finding the TLS error of a failed dial
+ * ```ts
+ * import { DialError, OpError, TLSError } from "@nettrace/nettrace";
+ *
+ * function tlsErrorOf(err: unknown): TLSError | undefined {
+ *   if (!(err instanceof DialError)) return undefined;
+ *   for (const e of err.errors) {
+ *     if (e instanceof OpError && e.cause instanceof TLSError) return e.cause;
+ *   }
+ *   return undefined;
+ * }
+ * ```
+ */
+export class TLSError extends Error {
+  /** What went wrong. */
+  readonly kind: TLSErrorKind;
+
+  /**
+   * Creates a TLS error.
+   *
+   * @param message The text, starting `tls: ` as Go's do.
+   * @param options The kind and the runtime's error.
+   */
+  constructor(message: string, options: TLSErrorOptions = {}) {
+    super(message, { cause: options.cause });
+    this.name = "TLSError";
+    this.kind = options.kind ?? "handshake";
+  }
+}
+
+/**
  * Options for {@linkcode OpError}.
  *
  * @example A refused connect

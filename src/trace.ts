@@ -58,7 +58,153 @@ export interface DNSDoneInfo {
   addrs: IPAddr[];
   /** True when the lookups were shared with another concurrent dial. */
   coalesced: boolean;
+  /**
+   * True when every family that answered was answered from a cache (a
+   * caching resolver such as `cachingResolver()`), so no query was sent.
+   */
+  cached: boolean;
   /** Set when no address arrived: the lookup error, or why it was given up. */
+  error?: Error;
+}
+
+/**
+ * What {@linkcode Trace.dnsAnswer} receives: one family's lookup outcome.
+ *
+ * @example Timing each family's answer
+ * ```ts
+ * import type { DNSAnswerInfo, Trace } from "@nettrace/nettrace";
+ *
+ * const start = performance.now();
+ * const trace: Trace = {
+ *   dnsAnswer: ({ family, addrs }: DNSAnswerInfo) => {
+ *     const ms = (performance.now() - start).toFixed(1);
+ *     console.log(`IPv${family}: ${addrs.length} addresses after ${ms} ms`);
+ *   },
+ * };
+ * ```
+ */
+export interface DNSAnswerInfo {
+  /** The host as dialled. */
+  host: string;
+  /** The family this answer is for (A: 4, AAAA: 6). */
+  family: Family;
+  /** The addresses of this family, this caller's own copy; may be empty. */
+  addrs: IPAddr[];
+  /** True when the lookup was shared with another concurrent dial. */
+  coalesced: boolean;
+  /** True when the answer came from a cache. */
+  cached: boolean;
+  /** Set when this family's lookup failed. */
+  error?: Error;
+}
+
+/**
+ * What {@linkcode Trace.dialStart} receives.
+ *
+ * @example Counting dials per address
+ * ```ts
+ * import type { DialStartInfo, Trace } from "@nettrace/nettrace";
+ *
+ * const dials = new Map<string, number>();
+ * const trace: Trace = {
+ *   dialStart: ({ address }: DialStartInfo) => {
+ *     dials.set(address, (dials.get(address) ?? 0) + 1);
+ *   },
+ * };
+ * ```
+ */
+export interface DialStartInfo {
+  /** The network as the user gave it. */
+  network: Network;
+  /** The address as the user gave it (`host:port`). */
+  address: string;
+}
+
+/**
+ * What {@linkcode Trace.dialDone} receives.
+ *
+ * @example Logging where each dial ended up
+ * ```ts
+ * import type { DialDoneInfo, Trace } from "@nettrace/nettrace";
+ *
+ * const trace: Trace = {
+ *   dialDone: ({ address, addr, error }: DialDoneInfo) => {
+ *     console.log(address, error === undefined ? `→ ${addr}` : error.message);
+ *   },
+ * };
+ * ```
+ */
+export interface DialDoneInfo {
+  /** The network as the user gave it. */
+  network: Network;
+  /** The address as the user gave it. */
+  address: string;
+  /** The endpoint connected to (`ip:port`); unset when the dial failed. */
+  addr?: string;
+  /** The connected endpoint's family; unset when the dial failed. */
+  family?: Family;
+  /** The winning attempt's index; unset when the dial failed. */
+  attempt?: number;
+  /** Unset on success; the dial's error (what it rejects with). */
+  error?: Error;
+}
+
+/**
+ * What {@linkcode Trace.tlsHandshakeStart} receives.
+ *
+ * @example Logging the name each handshake verifies
+ * ```ts
+ * import type { Trace, TLSHandshakeStartInfo } from "@nettrace/nettrace";
+ *
+ * const trace: Trace = {
+ *   tlsHandshakeStart: ({ serverName, addr }: TLSHandshakeStartInfo) => {
+ *     console.log(`TLS with ${addr} as ${serverName}`);
+ *   },
+ * };
+ * ```
+ */
+export interface TLSHandshakeStartInfo {
+  /** The name (or IP address) the certificate is checked against. */
+  serverName: string;
+  /** The endpoint, `ip:port`. */
+  addr: string;
+  /** The endpoint's family. */
+  family: Family;
+  /** The attempt whose connection the handshake runs on. */
+  attempt: number;
+}
+
+/**
+ * What {@linkcode Trace.tlsHandshakeDone} receives.
+ *
+ * @example Logging the negotiated protocol
+ * ```ts
+ * import type { Trace, TLSHandshakeDoneInfo } from "@nettrace/nettrace";
+ *
+ * const trace: Trace = {
+ *   tlsHandshakeDone: ({ alpnProtocol, error }: TLSHandshakeDoneInfo) => {
+ *     console.log(error?.message ?? `ALPN: ${alpnProtocol ?? "none"}`);
+ *   },
+ * };
+ * ```
+ */
+export interface TLSHandshakeDoneInfo {
+  /** The name (or IP address) the certificate was checked against. */
+  serverName: string;
+  /** The endpoint, `ip:port`. */
+  addr: string;
+  /** The endpoint's family. */
+  family: Family;
+  /** The attempt whose connection the handshake ran on. */
+  attempt: number;
+  /** The negotiated ALPN protocol (`null`: none); unset on failure. */
+  alpnProtocol?: string | null;
+  /** The TLS version when the runtime tells (`"TLSv1.3"`). */
+  tlsVersion?: string;
+  /**
+   * Unset on success; a `TLSError`, or why the handshake was given up
+   * (the attempt lost, the dial was aborted or timed out).
+   */
   error?: Error;
 }
 
@@ -191,6 +337,11 @@ export interface ConnectDoneInfo {
  */
 export interface Trace {
   /**
+   * A dial starts (after its arguments were checked); before any other
+   * hook of the dial.
+   */
+  dialStart?(info: DialStartInfo): void;
+  /**
    * A dial of a host name starts its lookup; once per dial, also when the
    * lookup ends up shared; never for IP literals.
    */
@@ -200,10 +351,27 @@ export interface Trace {
    * the dial finished or was aborted first, with what had arrived.
    */
   dnsDone?(info: DNSDoneInfo): void;
+  /**
+   * One family's lookup settled (at most once per family per dial, before
+   * `dnsDone`); not for IP literals, nor for a lookup the dial gave up.
+   */
+  dnsAnswer?(info: DNSAnswerInfo): void;
   /** Once per attempted endpoint, as the attempt starts. */
   connectStart?(info: ConnectStartInfo): void;
-  /** Once per attempted endpoint, when it connects, fails or is cancelled. */
+  /**
+   * Once per attempted endpoint, when its TCP connect succeeds, fails or is
+   * cancelled (with `successPoint: "tls"` a handshake may follow).
+   */
   connectDone?(info: ConnectDoneInfo): void;
+  /**
+   * A TLS handshake starts: on the winner's connection, or with
+   * `successPoint: "tls"` on every attempt's that connected.
+   */
+  tlsHandshakeStart?(info: TLSHandshakeStartInfo): void;
+  /** Exactly once per `tlsHandshakeStart`. */
+  tlsHandshakeDone?(info: TLSHandshakeDoneInfo): void;
+  /** Exactly once per `dialStart`, as the dial resolves or rejects. */
+  dialDone?(info: DialDoneInfo): void;
 }
 
 /**
@@ -223,10 +391,15 @@ export interface Trace {
 export type HookName = keyof Trace;
 
 const HOOKS: readonly HookName[] = [
+  "dialStart",
   "dnsStart",
+  "dnsAnswer",
   "dnsDone",
   "connectStart",
   "connectDone",
+  "tlsHandshakeStart",
+  "tlsHandshakeDone",
+  "dialDone",
 ];
 
 /**

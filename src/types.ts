@@ -49,6 +49,12 @@ export interface IPAddr {
   family: Family;
   /** The IPv6 zone (scope id), as in `fe80::1%eth0`. */
   zone?: string;
+  /**
+   * How long the answer may be cached, in seconds, when the resolver knows
+   * (a DNS record's TTL). Unset for answers without one (getaddrinfo, the
+   * hosts file).
+   */
+  ttl?: number;
 }
 
 /**
@@ -131,6 +137,15 @@ export interface Resolver {
     family: Family,
     options: LookupOptions,
   ): Promise<IPAddr[]>;
+  /**
+   * Told when a connect to an address this resolver returned for `host`
+   * failed (not when it was cancelled or refused by a control hook), so a
+   * cache can drop the address. Optional; errors it throws are ignored.
+   *
+   * @param host The name as it was looked up (ASCII form).
+   * @param address The address whose connect failed.
+   */
+  connectFailed?(host: string, address: IPAddr): void;
 }
 
 /**
@@ -186,6 +201,106 @@ export interface Dialer<C> {
    * @param conn A connection this dialer returned.
    */
   close(conn: C): void;
+  /**
+   * Runs a TLS client handshake on a connection this dialer returned.
+   * Needed only for dials with the `tls` option.
+   *
+   * Must reject with a {@linkcode TLSError} when the handshake fails, and
+   * reject (with `options.signal.reason`) when the signal aborts; on any
+   * rejection the connection, TCP included, is closed.
+   *
+   * @param conn A connection this dialer returned.
+   * @param options What to verify and offer, and the abort signal.
+   * @returns The TLS connection and what was negotiated.
+   */
+  startTls?(conn: C, options: StartTLSOptions): Promise<TLSResult<C>>;
+}
+
+/**
+ * TLS settings of a dial (the `tls` option).
+ *
+ * @example A TLS dial offering HTTP/2 and HTTP/1.1
+ * ```ts
+ * import type { TLSOptions } from "@nettrace/nettrace";
+ *
+ * const tls: TLSOptions = { alpnProtocols: ["h2", "http/1.1"] };
+ * ```
+ */
+export interface TLSOptions {
+  /**
+   * The name sent as SNI and checked against the certificate. For a dial of
+   * an IP literal the address is checked instead and no SNI is sent.
+   * @default {the dialled host}
+   */
+  serverName?: string;
+  /**
+   * The ALPN protocols to offer, most preferred first.
+   * @default {undefined}
+   */
+  alpnProtocols?: string[];
+  /**
+   * PEM certificates to trust. On Node and Bun they replace the default
+   * roots; Deno adds them to its roots.
+   * @default {undefined}
+   */
+  caCerts?: string[];
+  /**
+   * When an attempt counts as connected (Happy Eyeballs v3's success
+   * point): `"tcp"` races TCP and runs one handshake on the winner, as Go
+   * does; `"tls"` runs the handshake inside each attempt, so a path that
+   * connects but stalls in TLS cannot win.
+   * @default {"tcp"}
+   */
+  successPoint?: "tcp" | "tls";
+}
+
+/**
+ * What a dial passes to {@linkcode Dialer.startTls}.
+ *
+ * @example The options for a handshake with db.test
+ * ```ts
+ * import type { StartTLSOptions } from "@nettrace/nettrace";
+ *
+ * const options: StartTLSOptions = {
+ *   serverName: "db.test",
+ *   alpnProtocols: ["postgresql"],
+ *   signal: new AbortController().signal,
+ * };
+ * ```
+ */
+export interface StartTLSOptions {
+  /**
+   * The name (sent as SNI) or IP address (no SNI) to verify the
+   * certificate against.
+   */
+  serverName: string;
+  /** The ALPN protocols to offer. */
+  alpnProtocols?: string[];
+  /** PEM certificates to trust instead of (Deno: as well as) the defaults. */
+  caCerts?: string[];
+  /** Aborted when the handshake is no longer wanted. */
+  signal: AbortSignal;
+}
+
+/**
+ * What {@linkcode Dialer.startTls} resolves to.
+ *
+ * @typeParam C The connection type.
+ *
+ * @example A result without ALPN
+ * ```ts
+ * import type { TLSResult } from "@nettrace/nettrace";
+ *
+ * const result: TLSResult<string> = { conn: "conn", alpnProtocol: null };
+ * ```
+ */
+export interface TLSResult<C> {
+  /** The TLS connection; it replaces the TCP one. */
+  conn: C;
+  /** The negotiated ALPN protocol; `null` when none was. */
+  alpnProtocol: string | null;
+  /** The TLS version, when the runtime tells (`"TLSv1.3"`). */
+  tlsVersion?: string;
 }
 
 /**
@@ -294,4 +409,23 @@ export interface Conn {
   readonly remoteAddr: NetAddr;
   /** Closes the connection at once. */
   close(): void;
+}
+
+/**
+ * The connection a dial with the `tls` option returns.
+ *
+ * @example Reading the negotiated protocol
+ * ```ts ignore
+ * import { dial } from "@nettrace/nettrace/node";
+ *
+ * const conn = await dial("example.test:443", {
+ *   tls: { alpnProtocols: ["h2", "http/1.1"] },
+ * });
+ * console.log(conn.alpnProtocol); // "h2"
+ * conn.close();
+ * ```
+ */
+export interface TLSConn extends Conn {
+  /** The negotiated ALPN protocol; `null` when none was. */
+  readonly alpnProtocol: string | null;
 }

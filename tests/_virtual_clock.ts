@@ -10,8 +10,17 @@ import type {
   IPAddr,
   LookupOptions,
   Resolver,
+  StartTLSOptions,
+  TLSErrorKind,
+  TLSResult,
 } from "../mod.ts";
-import { DNSError, formatEndpoint, parseIP, SyscallError } from "../mod.ts";
+import {
+  DNSError,
+  formatEndpoint,
+  parseIP,
+  SyscallError,
+  TLSError,
+} from "../mod.ts";
 
 interface Timer {
   at: number;
@@ -181,11 +190,32 @@ export type Outcome =
   /** Never answers (a dropped SYN). */
   | { hang: true };
 
+/** What one endpoint's TLS handshake does (see `FakeDialer.tls`). */
+export type TLSOutcome =
+  /** Completes after `after` ms, negotiating `alpn` (default none). */
+  | { after: number; alpn?: string | null }
+  /** Fails with a TLSError of this kind after `after` ms. */
+  | { after: number; fail: TLSErrorKind }
+  /** Never answers (the server stalls after the TCP handshake). */
+  | { hang: true };
+
 /** A connection the fake dialer made. */
 export interface FakeConn {
   readonly endpoint: Endpoint;
   readonly addr: string;
   closed: boolean;
+  /** Set on the connection a handshake returned. */
+  tls?: { serverName: string; alpnProtocol: string | null };
+}
+
+/** A handshake the fake dialer saw. */
+export interface TLSCall {
+  addr: string;
+  at: number;
+  serverName: string;
+  alpnProtocols?: string[];
+  abortedAt?: number;
+  settledAt?: number;
 }
 
 /** An attempt the fake dialer saw. */
@@ -260,6 +290,67 @@ export class FakeDialer implements Dialer<FakeConn> {
 
   close(conn: FakeConn): void {
     conn.closed = true;
+  }
+
+  /** Handshakes by address; endpoints not listed complete at once. */
+  tls: Record<string, TLSOutcome> = {};
+  readonly tlsCalls: TLSCall[] = [];
+
+  startTls(
+    conn: FakeConn,
+    options: StartTLSOptions,
+  ): Promise<TLSResult<FakeConn>> {
+    const clock = this.#clock;
+    const call: TLSCall = {
+      addr: conn.addr,
+      at: clock.now(),
+      serverName: options.serverName,
+    };
+    if (options.alpnProtocols !== undefined) {
+      call.alpnProtocols = options.alpnProtocols;
+    }
+    this.tlsCalls.push(call);
+    const { signal } = options;
+    if (signal.aborted) {
+      conn.closed = true;
+      return Promise.reject(signal.reason);
+    }
+    const outcome = this.tls[conn.addr] ?? { after: 0 };
+    return new Promise<TLSResult<FakeConn>>((resolve, reject) => {
+      let timer: unknown = undefined;
+      const onAbort = () => {
+        call.abortedAt = clock.now();
+        if (timer !== undefined) clock.clearTimeout(timer);
+        conn.closed = true;
+        reject(signal.reason);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      if ("hang" in outcome) return;
+      timer = clock.setTimeout(() => {
+        signal.removeEventListener("abort", onAbort);
+        call.settledAt = clock.now();
+        if ("fail" in outcome) {
+          conn.closed = true;
+          reject(
+            new TLSError(`tls: scripted ${outcome.fail} failure`, {
+              kind: outcome.fail,
+            }),
+          );
+          return;
+        }
+        const alpnProtocol = outcome.alpn ?? null;
+        const tlsConn: FakeConn = {
+          endpoint: conn.endpoint,
+          addr: conn.addr,
+          closed: false,
+          tls: { serverName: options.serverName, alpnProtocol },
+        };
+        // The TCP connection now belongs to the TLS one.
+        conn.closed = true;
+        this.conns.push(tlsConn);
+        resolve({ conn: tlsConn, alpnProtocol, tlsVersion: "TLSv1.3" });
+      }, outcome.after);
+    });
   }
 }
 

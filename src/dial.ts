@@ -42,6 +42,7 @@ import {
 } from "./rfc6724.ts";
 import type { Control } from "./policy.ts";
 import { Singleflight } from "./singleflight.ts";
+import { isCached } from "./_cached_answer.ts";
 import { acceptsNeverAborted, NEVER_ABORTED } from "./_shared_signal.ts";
 import {
   type AttemptCause,
@@ -62,6 +63,7 @@ import {
   type Resolver,
   systemClock,
   type TLSOptions,
+  type TLSResult,
 } from "./types.ts";
 
 /**
@@ -445,6 +447,75 @@ function isSignal(value: unknown): value is AbortSignal {
     typeof signal.removeEventListener === "function";
 }
 
+/** The longest ALPN protocol name (RFC 7301 §3.1). */
+const MAX_ALPN_BYTES = 255;
+
+/** A fully qualified name's trailing dot is not part of the TLS name. */
+function trimDot(name: string): string {
+  return name.endsWith(".") ? name.slice(0, -1) : name;
+}
+
+function checkTLS(tls: TLSOptions | undefined): void {
+  if (tls === undefined) return;
+  if (typeof tls !== "object" || tls === null) {
+    throw new TypeError(
+      `Cannot use options.tls ${shown(tls)}: it is not a TLSOptions object`,
+    );
+  }
+  const { serverName, alpnProtocols, caCerts, successPoint } = tls;
+  if (
+    serverName !== undefined &&
+    (typeof serverName !== "string" || serverName === "")
+  ) {
+    throw new TypeError(
+      `Cannot use tls.serverName ${
+        shown(serverName)
+      }: it must be a non-empty string`,
+    );
+  }
+  if (alpnProtocols !== undefined) {
+    if (!Array.isArray(alpnProtocols)) {
+      throw new TypeError(
+        `Cannot use tls.alpnProtocols ${
+          shown(alpnProtocols)
+        }: it must be an array of strings`,
+      );
+    }
+    for (const protocol of alpnProtocols) {
+      if (
+        typeof protocol !== "string" || protocol === "" ||
+        new TextEncoder().encode(protocol).length > MAX_ALPN_BYTES
+      ) {
+        throw new TypeError(
+          `Cannot use the ALPN protocol ${
+            shown(protocol)
+          }: it must be a string of 1–255 bytes`,
+        );
+      }
+    }
+  }
+  if (
+    caCerts !== undefined &&
+    (!Array.isArray(caCerts) || caCerts.some((c) => typeof c !== "string"))
+  ) {
+    throw new TypeError(
+      `Cannot use tls.caCerts ${
+        shown(caCerts)
+      }: it must be an array of PEM strings`,
+    );
+  }
+  if (
+    successPoint !== undefined && successPoint !== "tcp" &&
+    successPoint !== "tls"
+  ) {
+    throw new TypeError(
+      `Cannot use tls.successPoint ${
+        shown(successPoint)
+      }: it must be "tcp" or "tls"`,
+    );
+  }
+}
+
 function checkOptions(network: unknown, options: DialOptions): void {
   if (typeof network !== "string" || !NETWORKS.has(network)) {
     throw new TypeError(
@@ -551,6 +622,7 @@ function checkOptions(network: unknown, options: DialOptions): void {
       }: it is not a HistoryStore or false`,
     );
   }
+  checkTLS(options.tls);
   const { nat64 } = options;
   if (
     nat64 !== undefined && typeof nat64 !== "boolean" &&
@@ -646,6 +718,11 @@ interface AttemptRecord<C> {
   startedAt?: number;
   /** Set once it connected or failed. */
   settled?: boolean;
+  /**
+   * With `successPoint: "tls"`: TCP connected (connectDone has fired) and
+   * the handshake is running or ran.
+   */
+  tcpConnected?: boolean;
 }
 
 /** A lookup outcome of one family, as the scheduler takes it. */
@@ -656,6 +733,10 @@ interface LookupRecord {
   readonly key: string;
   settled: boolean;
   shared: boolean;
+  /** Answered (or refused) from a cache. */
+  cached: boolean;
+  /** Answered with addresses, not an error. */
+  answered: boolean;
 }
 
 /** One dial in progress. */
@@ -733,6 +814,14 @@ class DialRun<C> {
   /** The time the scheduler's current step was stamped with. */
   #stepNow = 0;
   #settled = false;
+  /** The TLS settings; undefined for plain TCP. */
+  readonly #tls: TLSOptions | undefined;
+  /** The name (or IP text) the certificate is checked against. */
+  #serverName = "";
+  /** Aborts the winner's handshake (`successPoint: "tcp"`) while it runs. */
+  #handshake: AbortController | undefined;
+  /** The winning attempt, once there is one. */
+  #winner = -1;
   #resolve!: (conn: C) => void;
   #reject!: (error: unknown) => void;
 
@@ -798,6 +887,12 @@ class DialRun<C> {
     this.#clock = options.clock ?? systemClock;
     this.#timeout = options.timeout ?? 0;
     this.#control = options.control;
+    this.#tls = options.tls;
+    if (this.#tls !== undefined && typeof dialer.startTls !== "function") {
+      throw new TypeError(
+        "Cannot dial TLS: options.dialer.startTls is not a function",
+      );
+    }
 
     const ctx = options.context ?? currentContext();
     // The trace of withTrace(ctx, options.trace), without making that child
@@ -854,6 +949,12 @@ class DialRun<C> {
         }
       }
     }
+    if (this.#tls !== undefined) {
+      this.#serverName = this.#tls.serverName ??
+        (this.#literal !== undefined
+          ? this.#literal.address
+          : trimDot(this.#lookupHost));
+    }
     // RFC 8305 §7.1: with NAT64 an IPv4 literal is dialled through its
     // synthesised IPv6 address too.
     const viaNat64 = this.#nat64 !== undefined &&
@@ -875,7 +976,7 @@ class DialRun<C> {
       !viaNat64 &&
       this.#literal !== undefined && this.#signals === undefined &&
       !(this.#timeout > 0 && this.#timeout !== Infinity) &&
-      this.#control === undefined
+      this.#control === undefined && this.#tls === undefined
     ) {
       // The endpoint the scheduler would make of the literal's answer.
       const { address, family, zone } = this.#literal;
@@ -936,6 +1037,41 @@ class DialRun<C> {
   }
 
   start(): Promise<C> {
+    const trace = this.#trace;
+    if (trace === undefined) return this.#start();
+    if (trace.dialStart !== undefined) {
+      callHook(trace, "dialStart", {
+        network: this.#network,
+        address: this.#address,
+      });
+    }
+    const promise = this.#start();
+    if (trace.dialDone === undefined) return promise;
+    return promise.then(
+      (conn) => {
+        const winner = this.#attempts[this.#winner];
+        const endpoint = winner?.endpoint ?? this.#fastEndpoint;
+        callHook(trace, "dialDone", {
+          network: this.#network,
+          address: this.#address,
+          addr: winner?.addr ?? this.#fastAddr,
+          family: endpoint!.family,
+          attempt: Math.max(this.#winner, 0),
+        });
+        return conn;
+      },
+      (error: unknown) => {
+        callHook(trace, "dialDone", {
+          network: this.#network,
+          address: this.#address,
+          error: toError(error),
+        });
+        throw error;
+      },
+    );
+  }
+
+  #start(): Promise<C> {
     if (this.#fastEndpoint !== undefined) {
       return this.#dialLiteral(this.#fastEndpoint);
     }
@@ -1097,6 +1233,8 @@ class DialRun<C> {
         key: `${family} ${key}`,
         settled: false,
         shared: false,
+        cached: false,
+        answered: false,
       };
       this.#lookups.push(record);
       const resolver = this.#resolver;
@@ -1108,19 +1246,43 @@ class DialRun<C> {
         ({ value, shared }) => {
           record.settled = true;
           record.shared = shared;
+          record.answered = true;
+          record.cached = isCached(value);
           if (this.#settled) return;
           const addrs = this.#acceptAddrs(value, family);
           for (const a of addrs) this.#dnsAddrs!.push(a);
+          if (this.#trace?.dnsAnswer !== undefined) {
+            callHook(this.#trace, "dnsAnswer", {
+              host,
+              family,
+              addrs: addrs.slice(),
+              coalesced: shared,
+              cached: record.cached,
+            });
+            if (this.#settled) return;
+          }
           this.#maybeDNSDone();
           this.#deliver({ type: "answer", family, addrs });
         },
         (error: unknown) => {
           record.settled = true;
+          record.cached = isCached(error);
           if (this.#settled) return;
           const err = error instanceof DNSError
             ? error
             : new DNSError(toError(error).message, host, { cause: error });
           this.#lookupErrorValue ??= err;
+          if (this.#trace?.dnsAnswer !== undefined) {
+            callHook(this.#trace, "dnsAnswer", {
+              host,
+              family,
+              addrs: [],
+              coalesced: sf.waiters(record.key) > 1,
+              cached: record.cached,
+              error: err,
+            });
+            if (this.#settled) return;
+          }
           this.#maybeDNSDone();
           this.#deliver({ type: "lookupFailed", family, error: err });
         },
@@ -1195,6 +1357,15 @@ class DialRun<C> {
     const trace = this.#trace;
     if (trace?.dnsDone === undefined) return;
     const coalesced = this.#endCoalesced ?? this.#isCoalesced();
+    let cached = false;
+    for (const lookup of this.#lookups) {
+      if (!lookup.settled) continue;
+      if (!lookup.cached) {
+        cached = false;
+        break;
+      }
+      cached = true;
+    }
     const addrs = this.#dnsAddrs!.slice();
     let error: Error | undefined;
     if (addrs.length === 0) {
@@ -1204,8 +1375,8 @@ class DialRun<C> {
       trace,
       "dnsDone",
       error === undefined
-        ? { host: this.#host, addrs, coalesced, cached: false }
-        : { host: this.#host, addrs, coalesced, cached: false, error },
+        ? { host: this.#host, addrs, coalesced, cached }
+        : { host: this.#host, addrs, coalesced, cached, error },
     );
   }
 
@@ -1292,7 +1463,15 @@ class DialRun<C> {
         const attempt = this.#attempts[action.attempt]!;
         const conn = attempt.conn as C;
         attempt.conn = undefined;
+        this.#winner = action.attempt;
         if (this.#history !== undefined) this.#rememberOutpaced(action.attempt);
+        if (this.#tls !== undefined && this.#tls.successPoint !== "tls") {
+          // The signals and the timeout keep watching the handshake.
+          this.#finish(true);
+          this.#fireDNSDone(undefined);
+          this.#handshakeWinner(action.attempt, conn);
+          break;
+        }
         this.#finish();
         this.#fireDNSDone(undefined);
         this.#resolve(conn);
@@ -1352,7 +1531,7 @@ class DialRun<C> {
    */
   #uncancellable(): boolean {
     return this.#literal !== undefined && this.#nat64 === undefined &&
-      this.#signals === undefined &&
+      this.#signals === undefined && this.#tls === undefined &&
       !(this.#timeout > 0 && this.#timeout !== Infinity);
   }
 
@@ -1400,6 +1579,11 @@ class DialRun<C> {
         });
       } catch (error) {
         promise = Promise.reject(error);
+      }
+      if (this.#tls?.successPoint === "tls") {
+        promise = Promise.resolve(promise).then((conn) =>
+          this.#attemptTls(index, conn)
+        );
       }
     }
     Promise.resolve(promise).then(
@@ -1458,20 +1642,129 @@ class DialRun<C> {
     return true;
   }
 
+  /**
+   * `successPoint: "tls"`: the attempt's TCP connect succeeded; its
+   * handshake decides whether it connected.
+   */
+  #attemptTls(index: number, conn: C): Promise<C> {
+    const attempt = this.#attempts[index]!;
+    // Lost while connecting: #onConnected closes it and says cancelled.
+    if (attempt.cancelled || this.#settled) return Promise.resolve(conn);
+    attempt.tcpConnected = true;
+    if (attempt.startedAt !== undefined) this.#remember(attempt, "connected");
+    this.#connectDone(index, undefined);
+    return this.#runHandshake(index, conn, attempt.controller!.signal);
+  }
+
+  /** Runs one handshake with its hooks; rejects as `startTls` did. */
+  #runHandshake(index: number, conn: C, signal: AbortSignal): Promise<C> {
+    const attempt = this.#attempts[index]!;
+    const trace = this.#trace;
+    const info = {
+      serverName: this.#serverName,
+      addr: attempt.addr,
+      family: attempt.endpoint.family,
+      attempt: index,
+    };
+    if (trace?.tlsHandshakeStart !== undefined) {
+      callHook(trace, "tlsHandshakeStart", info);
+    }
+    const tls = this.#tls!;
+    let promise: Promise<TLSResult<C>>;
+    try {
+      promise = this.#dialer.startTls!(conn, {
+        serverName: this.#serverName,
+        alpnProtocols: tls.alpnProtocols,
+        caCerts: tls.caCerts,
+        signal,
+      });
+    } catch (error) {
+      this.#close(conn);
+      promise = Promise.reject(error);
+    }
+    return Promise.resolve(promise).then(
+      (result) => {
+        if (typeof result !== "object" || result === null) {
+          throw new TypeError(
+            `Cannot use the TLS connection: startTls resolved ${
+              shown(result)
+            }, not a TLSResult`,
+          );
+        }
+        if (trace?.tlsHandshakeDone !== undefined) {
+          const alpnProtocol = result.alpnProtocol ?? null;
+          callHook(
+            trace,
+            "tlsHandshakeDone",
+            result.tlsVersion === undefined
+              ? { ...info, alpnProtocol }
+              : { ...info, alpnProtocol, tlsVersion: result.tlsVersion },
+          );
+        }
+        return result.conn;
+      },
+      (error: unknown) => {
+        if (trace?.tlsHandshakeDone !== undefined) {
+          callHook(trace, "tlsHandshakeDone", {
+            ...info,
+            error: toError(error),
+          });
+        }
+        throw error;
+      },
+    );
+  }
+
+  /**
+   * `successPoint: "tcp"`: the race is won; one handshake on the winner,
+   * still under the dial's signals and timeout.
+   */
+  #handshakeWinner(index: number, conn: C): void {
+    const controller = new AbortController();
+    this.#handshake = controller;
+    this.#runHandshake(index, conn, controller.signal).then(
+      (tlsConn) => {
+        if (this.#handshake !== controller) {
+          // Aborted as the handshake completed: the dial has rejected.
+          this.#close(tlsConn);
+          return;
+        }
+        this.#handshake = undefined;
+        this.#release();
+        this.#resolve(tlsConn);
+      },
+      (error: unknown) => {
+        if (this.#handshake !== controller) return; // #abort rejected
+        this.#handshake = undefined;
+        this.#release();
+        this.#reject(
+          new DialError([
+            new OpError(this.#network, toError(error), {
+              addr: this.#attempts[index]!.addr,
+            }),
+          ]),
+        );
+      },
+    );
+  }
+
   #onConnected(index: number, conn: C): void {
     const attempt = this.#attempts[index]!;
     attempt.settled = true;
+    const tcpReported = attempt.tcpConnected === true;
     // Also a loser's: it connected, and how fast counts.
-    if (attempt.startedAt !== undefined) this.#remember(attempt, "connected");
+    if (attempt.startedAt !== undefined && !tcpReported) {
+      this.#remember(attempt, "connected");
+    }
     if (attempt.cancelled || this.#settled) {
       // Lost the race (or the dial was given up) while connecting.
-      this.#connectDone(index, this.#cancelled(attempt));
+      if (!tcpReported) this.#connectDone(index, this.#cancelled(attempt));
       this.#close(conn);
       this.#dispatch({ type: "connected", attempt: index });
       return;
     }
     attempt.conn = conn;
-    this.#connectDone(index, undefined);
+    if (!tcpReported) this.#connectDone(index, undefined);
     this.#dispatch({ type: "connected", attempt: index });
   }
 
@@ -1483,18 +1776,36 @@ class DialRun<C> {
       err = this.#cancelled(attempt);
     } else {
       err = new OpError(this.#network, toError(error), { addr: attempt.addr });
-      // A refusal by the control hook says nothing about the network.
-      if (attempt.startedAt !== undefined && attempt.refusal === undefined) {
-        this.#remember(attempt, "failed");
+      // A refusal by the control hook says nothing about the network, nor
+      // does a failed handshake after TCP connected.
+      if (attempt.refusal === undefined && !attempt.tcpConnected) {
+        if (attempt.startedAt !== undefined) this.#remember(attempt, "failed");
+        if (this.#literal === undefined) this.#tellResolver(attempt.endpoint);
       }
     }
-    this.#connectDone(index, err);
+    if (!attempt.tcpConnected) this.#connectDone(index, err);
     this.#dispatch({
       type: "failed",
       attempt: index,
       error: err,
       free: attempt.refusal !== undefined,
     });
+  }
+
+  /** Tells a resolver that keeps answers (a cache) that a connect failed. */
+  #tellResolver(endpoint: Endpoint): void {
+    const resolver = this.#resolver;
+    if (typeof resolver.connectFailed !== "function") return;
+    if (this.#synthesized?.has(addrKey(endpoint))) return; // not its answer
+    try {
+      const { address, family, zone } = endpoint;
+      resolver.connectFailed(
+        this.#lookupHost,
+        zone === undefined ? { address, family } : { address, family, zone },
+      );
+    } catch {
+      // A resolver's bookkeeping never changes the dial.
+    }
   }
 
   // ── RFC 6724 ordering, RFC 8305 §4 history, §7 NAT64 ──────────────────
@@ -1812,6 +2123,17 @@ class DialRun<C> {
     }
   }
 
+  /** Stops listening to the dial's signals and disarms its timeout. */
+  #release(): void {
+    for (const signal of this.#signals ?? NO_SIGNALS) {
+      signal.removeEventListener("abort", this);
+    }
+    if (this.#timeoutTimer !== undefined) {
+      this.#clock.clearTimeout(this.#timeoutTimer);
+      this.#timeoutTimer = undefined;
+    }
+  }
+
   #cancelled(attempt: AttemptRecord<C>): Error {
     const reason = attempt.controller?.signal.reason;
     return reason instanceof OpError
@@ -1845,7 +2167,16 @@ class DialRun<C> {
   }
 
   #abort(reason: unknown): void {
-    if (this.#settled) return;
+    if (this.#settled) {
+      const handshake = this.#handshake;
+      if (handshake === undefined) return;
+      // The winner's handshake was running: it closes its connection.
+      this.#handshake = undefined;
+      this.#release();
+      handshake.abort(reason);
+      this.#reject(reason);
+      return;
+    }
     this.#dispatch({ type: "abort" });
     this.#finish();
     const isTimeout = reason instanceof DOMException &&
@@ -1861,16 +2192,14 @@ class DialRun<C> {
     this.#reject(reason);
   }
 
-  /** Releases everything the dial holds; attempts are cancelled by the scheduler. */
-  #finish(): void {
+  /**
+   * Releases everything the dial holds; attempts are cancelled by the
+   * scheduler. With `keepWatching` the signals and the timeout stay armed
+   * (for the winner's handshake; {@linkcode #release} disarms them).
+   */
+  #finish(keepWatching = false): void {
     this.#settled = true;
-    for (const signal of this.#signals ?? NO_SIGNALS) {
-      signal.removeEventListener("abort", this);
-    }
-    if (this.#timeoutTimer !== undefined) {
-      this.#clock.clearTimeout(this.#timeoutTimer);
-      this.#timeoutTimer = undefined;
-    }
+    if (!keepWatching) this.#release();
     this.#setWake(undefined);
     if (!this.#dnsDone && this.#trace?.dnsDone !== undefined) {
       // Leaving the lookups below drops this dial from their waiters.

@@ -13,6 +13,7 @@ import {
   type HookName,
   LookupIPAltResolverKey,
   setHookErrorHandler,
+  type TLSHandshakeStartInfo,
   type Trace,
   TraceKey,
   withTrace,
@@ -27,6 +28,7 @@ import {
 
 const DNS_START: DNSStartInfo = { host: "example.test" };
 const DNS_DONE: DNSDoneInfo = {
+  cached: false,
   host: "example.test",
   addrs: [{ address: "192.0.2.1", family: 4 }],
   coalesced: false,
@@ -45,15 +47,46 @@ const CONNECT_DONE: ConnectDoneInfo = {
   attempt: 0,
 };
 
+const TLS_START: TLSHandshakeStartInfo = {
+  serverName: "dial.test",
+  addr: "192.0.2.1:443",
+  family: 4,
+  attempt: 0,
+};
+
+/** Every hook, in the order a TLS dial of a name fires them. */
+const ALL_HOOKS: HookName[] = [
+  "dialStart",
+  "dnsStart",
+  "dnsAnswer",
+  "dnsDone",
+  "connectStart",
+  "connectDone",
+  "tlsHandshakeStart",
+  "tlsHandshakeDone",
+  "dialDone",
+];
+
 /** Calls every hook of a trace once, as dial() would. */
 function fireAll(trace: Trace | undefined): void {
+  trace?.dialStart?.({ network: "tcp", address: "dial.test:443" });
   trace?.dnsStart?.(DNS_START);
+  trace?.dnsAnswer?.({
+    host: "dial.test",
+    family: 4,
+    addrs: [],
+    coalesced: false,
+    cached: false,
+  });
   trace?.dnsDone?.(DNS_DONE);
   trace?.connectStart?.(CONNECT_START);
   trace?.connectDone?.(CONNECT_DONE);
+  trace?.tlsHandshakeStart?.(TLS_START);
+  trace?.tlsHandshakeDone?.({ ...TLS_START, alpnProtocol: null });
+  trace?.dialDone?.({ network: "tcp", address: "dial.test:443" });
 }
 
-/** A trace whose every hook logs `name hook`. */
+/** A trace whose four Go hooks log `name hook`. */
 function layer(name: string, log: string[]): Trace {
   return {
     dnsStart: () => log.push(`${name} dnsStart`),
@@ -61,6 +94,16 @@ function layer(name: string, log: string[]): Trace {
     connectStart: () => log.push(`${name} connectStart`),
     connectDone: () => log.push(`${name} connectDone`),
   };
+}
+
+/** A trace whose every hook logs `name hook`. */
+function fullLayer(name: string, log: string[]): Trace {
+  const trace: Trace = {};
+  for (const hook of ALL_HOOKS) {
+    (trace as Record<HookName, () => void>)[hook] = () =>
+      log.push(`${name} ${hook}`);
+  }
+  return trace;
 }
 
 /** Installs a hook error handler for the duration of `fn`. */
@@ -122,19 +165,13 @@ async function tracedDial(
 
 test("withTrace() composes three layers, newest first, for every hook", () => {
   const log: string[] = [];
-  let ctx = withTrace(background, layer("oldest", log));
-  ctx = withTrace(ctx, layer("middle", log));
-  ctx = withTrace(ctx, layer("newest", log));
+  let ctx = withTrace(background, fullLayer("oldest", log));
+  ctx = withTrace(ctx, fullLayer("middle", log));
+  ctx = withTrace(ctx, fullLayer("newest", log));
   fireAll(contextTrace(ctx));
-  const hooks: HookName[] = [
-    "dnsStart",
-    "dnsDone",
-    "connectStart",
-    "connectDone",
-  ];
   assert.deepEqual(
     log,
-    hooks.flatMap((h) => [`newest ${h}`, `middle ${h}`, `oldest ${h}`]),
+    ALL_HOOKS.flatMap((h) => [`newest ${h}`, `middle ${h}`, `oldest ${h}`]),
   );
 });
 

@@ -168,3 +168,9 @@ export {
   parseNat64Prefix,
   synthesizeNat64,
 } from "./src/nat64.ts";
+export {
+  type CachingResolver,
+  cachingResolver,
+  type CachingResolverOptions,
+  type DNSCacheStats,
+} from "./src/dns_cache.ts";

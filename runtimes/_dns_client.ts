@@ -123,7 +123,9 @@ export function queryAddrs(
       release();
       const error = answerError(answer, host, server);
       if (error !== undefined) reject(error);
-      else resolve(toResolvedAddrs(answer.records, family));
+      else {
+        resolve(toResolvedAddrs(answer.records, family, { recordTtl: true }));
+      }
     });
     // A connected UDP socket hears ICMP "port unreachable" as ECONNREFUSED
     // (Node, Bun), so a server that is not running fails at once. Deno's

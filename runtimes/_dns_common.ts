@@ -250,6 +250,18 @@ export function localAnswer(
   return undefined;
 }
 
+/** Options for {@linkcode toResolvedAddrs}. */
+export interface ToResolvedAddrsOptions {
+  /**
+   * The records come from DNS answers (a name server), so their `ttl` is
+   * the record's and is kept, 0 included (0: do not cache). Otherwise
+   * (getaddrinfo, which knows no TTL; Bun reports 0 there) no `ttl` is set.
+   *
+   * @default {false}
+   */
+  recordTtl?: boolean;
+}
+
 /**
  * Turns native `{ address, ttl? }` records into canonical addresses of one
  * family. Records that are not IP literals, or are of the other family (an
@@ -257,19 +269,27 @@ export function localAnswer(
  *
  * @param records The native answer.
  * @param family The family asked for.
- * @returns Canonical addresses; `ttl` kept when it is a positive number.
+ * @param options Whether the records' `ttl` is a DNS record's TTL.
+ * @returns Canonical addresses; with `recordTtl`, `ttl` kept when it is a
+ * whole number of seconds >= 0.
  */
 export function toResolvedAddrs(
   records: readonly { address: string; ttl?: number }[],
   family: Family,
+  options?: ToResolvedAddrsOptions,
 ): ResolvedAddr[] {
+  const recordTtl = options?.recordTtl ?? false;
   const out: ResolvedAddr[] = [];
   for (const record of records) {
     const ip = parseIP(record.address);
     if (ip === undefined || ip.family !== family) continue;
     const addr: ResolvedAddr = ip;
-    // Bun's getaddrinfo backend reports ttl 0 for "unknown": leave it out.
-    if (typeof record.ttl === "number" && record.ttl > 0) addr.ttl = record.ttl;
+    const ttl = record.ttl;
+    if (
+      recordTtl && typeof ttl === "number" && Number.isInteger(ttl) && ttl >= 0
+    ) {
+      addr.ttl = ttl;
+    }
     out.push(addr);
   }
   return out;

@@ -152,7 +152,9 @@ function queryNameServer(
       const query = family === 4
         ? native.resolve4(name, { ttl: true })
         : native.resolve6(name, { ttl: true });
-      return toResolvedAddrs(await Promise.race([query, timedOut]), family);
+      return toResolvedAddrs(await Promise.race([query, timedOut]), family, {
+        recordTtl: true,
+      });
     } catch (err) {
       // c-ares reports NOERROR without records (NODATA) as ENODATA and
       // NXDOMAIN as ENOTFOUND.

@@ -37,10 +37,11 @@ export interface DnsZoneEntry {
    */
   delay?: { A?: number; AAAA?: number };
   /**
-   * The TTL of the answers, in seconds.
+   * The TTL of the answers, in seconds: one for every record, or one per
+   * query type (a type left out gets 60).
    * @default {60}
    */
-  ttl?: number;
+  ttl?: number | { A?: number; AAAA?: number };
 }
 
 /** The table a {@linkcode DnsServer} answers from; names case-insensitive. */
@@ -323,7 +324,10 @@ function buildReply(
       for (const a of entry.AAAA ?? []) rdatas.push(encodeIPv6(a));
     }
   }
-  const ttl = entry?.ttl ?? 60;
+  const given = entry?.ttl;
+  const ttl = typeof given === "number"
+    ? given
+    : (question.type === 28 ? given?.AAAA : given?.A) ?? 60;
   const questionBytes = message.subarray(12, query.questionEnd);
   let size = 12 + questionBytes.length;
   for (const rdata of rdatas) size += 12 + rdata.length;

@@ -10,10 +10,13 @@
 #   fmt      deno fmt --check
 #   lint     deno lint   (recommended + jsr rules, incl. no-unused-vars and
 #                         no-slow-types)
-#   doc      deno doc --lint mod.ts runtimes/{deno,bun,node}.ts (those present)
+#   doc      deno doc --lint mod.ts runtimes/{deno,bun,node}.ts
+#            integrations/undici.ts (those present); not integrations/otel.ts,
+#            whose public types are @opentelemetry/api's own (Tracer,
+#            Context), which doc lint reports as private types it cannot see
 #   types    deno check   (the whole workspace: mod.ts, src, runtimes, tests,
 #                          bench, demo.ts)
-#   examples deno check --doc-only mod.ts src/ runtimes/ README.md
+#   examples deno check --doc-only mod.ts src/ runtimes/ integrations/ README.md
 #            (type-checks ```ts blocks in JSDoc and README; "```ts ignore"
 #             blocks are skipped)
 #   core     tsc -p tsconfig.core.json: mod.ts + src/ against lib ESNext+DOM
@@ -96,13 +99,13 @@ existing() { # existing FILE...: print the arguments that exist
 
 check_doc_lint() {
   local files
-  mapfile -t files < <(existing mod.ts runtimes/deno.ts runtimes/bun.ts runtimes/node.ts)
+  mapfile -t files < <(existing mod.ts runtimes/deno.ts runtimes/bun.ts runtimes/node.ts integrations/undici.ts)
   "$DENO" doc --lint "${files[@]}"
 }
 
 check_examples() {
   local files
-  mapfile -t files < <(existing mod.ts src runtimes README.md)
+  mapfile -t files < <(existing mod.ts src runtimes integrations README.md)
   "$DENO" check --doc-only "${files[@]}"
 }
 

@@ -10,13 +10,18 @@
  */
 
 import process from "node:process";
+import { checkServerIdentity, type PeerCertificate } from "node:tls";
 import type {
   Conn,
   ConnectOptions,
   Dialer,
   Endpoint,
   NetAddr,
+  StartTLSOptions,
+  TLSConn,
+  TLSResult,
 } from "../src/types.ts";
+import { closedDuringHandshake, isIPLiteral, tlsError } from "./_tls_common.ts";
 import { acceptNeverAborted, NEVER_ABORTED } from "../src/_shared_signal.ts";
 import { connectError } from "./_errno.ts";
 import {
@@ -82,6 +87,60 @@ export interface BunSocketLike<D = unknown> {
    * @returns Whether it was set.
    */
   setNoDelay(noDelay?: boolean): boolean;
+  /**
+   * Closes the socket at once, without a graceful shutdown (Bun 1.4).
+   */
+  terminate?(): void;
+  /**
+   * Starts a TLS client handshake on this socket (Bun 1.4).
+   *
+   * @param options The handlers and data of the TLS socket, and the TLS
+   * settings.
+   * @returns The raw socket and the TLS socket.
+   */
+  upgradeTLS?<T>(options: {
+    data: T;
+    tls: BunTLSUpgradeSettings;
+    socket: BunSocketHandlers<T>;
+  }): [raw: BunSocketLike<D>, tls: BunSocketLike<T>];
+  /** The negotiated ALPN protocol of a TLS socket; `false` when none. */
+  readonly alpnProtocol?: string | false | null;
+  /**
+   * The TLS version of a TLS socket (`"TLSv1.3"`).
+   *
+   * @returns The version, or `null` when not known.
+   */
+  getTLSVersion?(): string | null;
+  /**
+   * The peer's certificate of a TLS socket, as `node:tls` describes it.
+   *
+   * @returns The certificate.
+   */
+  getPeerCertificate?(): unknown;
+}
+
+/**
+ * The TLS settings the Bun dialer passes to `socket.upgradeTLS()`.
+ *
+ * @example Settings for a handshake with db.test
+ * ```ts
+ * import type { BunTLSUpgradeSettings } from "@nettrace/nettrace/bun";
+ *
+ * const settings: BunTLSUpgradeSettings = {
+ *   serverName: "db.test",
+ *   rejectUnauthorized: true,
+ * };
+ * ```
+ */
+export interface BunTLSUpgradeSettings {
+  /** The SNI name and the name checked; `""` (no SNI) for an IP literal. */
+  serverName?: string;
+  /** PEM certificates to trust instead of Bun's roots. */
+  ca?: string[];
+  /** The ALPN protocols, in the wire format (length-prefixed). */
+  ALPNProtocols?: ArrayBuffer;
+  /** Always `true`: a certificate that does not verify fails the handshake. */
+  rejectUnauthorized: boolean;
 }
 
 /**
@@ -124,6 +183,15 @@ export interface BunSocketHandlers<D> {
   error(socket: BunSocketLike<D>, error: Error): void;
   /** The connect failed (the promise rejects as well). */
   connectError(socket: BunSocketLike<D>, error: Error): void;
+  /**
+   * A TLS handshake finished: `success` false with the reason when the
+   * certificate did not verify or the server refused.
+   */
+  handshake?(
+    socket: BunSocketLike<D>,
+    success: boolean,
+    authorizationError: Error | null,
+  ): void;
 }
 
 /**
@@ -176,6 +244,15 @@ class Link {
   socketClosed = false;
   writableController: WritableStreamDefaultController | undefined;
   drain: { resolve(): void; reject(err: unknown): void } | undefined;
+  /** Upgraded to TLS: the bytes on this (raw) socket are the TLS records. */
+  upgraded = false;
+  /** A TLS handshake in progress on this link's socket. */
+  handshake:
+    | {
+      done(success: boolean, error: Error | null): void;
+      closed(error: Error | undefined): void;
+    }
+    | undefined;
 
   gone(): unknown {
     return this.error ?? closedError();
@@ -194,7 +271,7 @@ class Link {
   }
 
   onData(data: Uint8Array): void {
-    if (this.readDone) return;
+    if (this.readDone || this.upgraded) return;
     // Bun hands over a Buffer; the other runtimes give plain Uint8Arrays.
     const chunk = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     const c = this.controller;
@@ -228,6 +305,9 @@ class Link {
 
   onClose(err: Error | undefined): void {
     this.socketClosed = true;
+    const handshake = this.handshake;
+    this.handshake = undefined;
+    handshake?.closed(err);
     if (err !== undefined) this.error ??= err;
     const drain = this.drain;
     this.drain = undefined;
@@ -283,6 +363,11 @@ const HANDLERS: BunSocketHandlers<Link> = {
   error: (socket, error) => socket.data.onError(error),
   // The promise of Bun.connect rejects with the same error.
   connectError: () => {},
+  handshake: (socket, success, error) => {
+    const handshake = socket.data.handshake;
+    socket.data.handshake = undefined;
+    handshake?.done(success, error);
+  },
 };
 
 /**
@@ -441,6 +526,173 @@ export class BunConn implements Conn {
   }
 }
 
+/**
+ * A TLS connection made by the Bun dialer: a {@linkcode BunConn} over the
+ * TLS socket that `socket.upgradeTLS()` returned (its handshake done), with
+ * the negotiated ALPN protocol.
+ *
+ * @example Reading the negotiated protocol
+ * ```ts ignore
+ * import { dial } from "@nettrace/nettrace/bun";
+ *
+ * const conn = await dial("localhost:8443", { tls: { alpnProtocols: ["h2"] } });
+ * console.log(conn.alpnProtocol); // "h2"
+ * conn.close();
+ * ```
+ */
+export class BunTLSConn extends BunConn implements TLSConn {
+  /** The negotiated ALPN protocol; `null` when none was. */
+  readonly alpnProtocol: string | null;
+
+  /**
+   * Wraps a TLS socket the Bun dialer upgraded.
+   *
+   * @param socket The TLS socket from `upgradeTLS()`, handshake done.
+   * @param remoteAddr The peer's address; read from the socket by default.
+   * @throws {TypeError} When the socket was not made by this dialer.
+   */
+  constructor(socket: BunSocketLike, remoteAddr?: NetAddr) {
+    super(socket, remoteAddr);
+    const alpn = socket.alpnProtocol;
+    this.alpnProtocol = typeof alpn === "string" && alpn !== "" ? alpn : null;
+  }
+}
+
+/** The ALPN list in the TLS wire format Bun takes: length-prefixed names. */
+function alpnWire(protocols: string[]): ArrayBuffer {
+  const encoded = protocols.map((p) => new TextEncoder().encode(p));
+  const out = new Uint8Array(
+    encoded.reduce((n, e) => n + 1 + e.byteLength, 0),
+  );
+  let at = 0;
+  for (const e of encoded) {
+    if (e.byteLength === 0 || e.byteLength > 255) {
+      throw new RangeError(
+        `Cannot offer the ALPN protocol of ${e.byteLength} bytes: it must be 1–255 bytes`,
+      );
+    }
+    out[at++] = e.byteLength;
+    out.set(e, at);
+    at += e.byteLength;
+  }
+  return out.buffer;
+}
+
+/** Closes a socket at once (terminate), whatever state it is in. */
+function terminate(socket: BunSocketLike<unknown> | undefined): void {
+  if (socket === undefined) return;
+  try {
+    if (typeof socket.terminate === "function") socket.terminate();
+    else socket.end();
+  } catch {
+    // Already closed.
+  }
+}
+
+function startTls(
+  conn: BunConn,
+  { serverName, alpnProtocols, caCerts, signal }: StartTLSOptions,
+): Promise<TLSResult<BunConn>> {
+  if (signal.aborted) {
+    conn.close();
+    return Promise.reject(signal.reason);
+  }
+  const raw = conn.socket as BunSocketLike<Link>;
+  const oldLink = raw.data;
+  return new Promise<TLSResult<BunConn>>((resolve, reject) => {
+    const ip = isIPLiteral(serverName);
+    const link = new Link();
+    link.remote = conn.remoteAddr;
+    let tls: BunSocketLike<Link> | undefined;
+    let settled = false;
+    const fail = (err: unknown) => {
+      if (settled) return;
+      settled = true;
+      unwatch();
+      link.handshake = undefined;
+      oldLink.upgraded = true;
+      terminate(tls);
+      terminate(raw);
+      conn.close();
+      reject(err);
+    };
+    const unwatch = watchAbort(signal, (reason) => fail(reason));
+    link.handshake = {
+      done: (success, error) => {
+        if (settled) return;
+        if (!success) {
+          fail(tlsError(error ?? new Error("handshake failed"), serverName));
+          return;
+        }
+        const socket = tls ?? link.socket;
+        if (socket === undefined) {
+          fail(closedDuringHandshake());
+          return;
+        }
+        if (ip) {
+          // Bun sends its serverName as SNI even for an IP (RFC 6066 says
+          // not to), so an IP dial gives an empty one (no SNI, and no name
+          // check by Bun) and the IP SANs are checked here, as Node's
+          // tls.connect does.
+          let mismatch: Error | undefined;
+          try {
+            const cert = socket.getPeerCertificate?.() as PeerCertificate;
+            mismatch = checkServerIdentity(serverName, cert);
+          } catch (err) {
+            mismatch = err as Error;
+          }
+          if (mismatch !== undefined) {
+            fail(tlsError(mismatch, serverName));
+            return;
+          }
+        }
+        settled = true;
+        unwatch();
+        try {
+          const tlsConn = new BunTLSConn(socket, conn.remoteAddr);
+          resolve({
+            conn: tlsConn,
+            alpnProtocol: tlsConn.alpnProtocol,
+            tlsVersion: socket.getTLSVersion?.() ?? undefined,
+          });
+        } catch (err) {
+          terminate(socket);
+          terminate(raw);
+          reject(tlsError(err, serverName));
+        }
+      },
+      closed: (error) => fail(closedDuringHandshake(error)),
+    };
+    try {
+      if (typeof raw.upgradeTLS !== "function") {
+        throw new TypeError("this Bun has no socket.upgradeTLS()");
+      }
+      // The raw socket keeps the dialer's handlers: its bytes are now the
+      // TLS records, which the old link must drop.
+      oldLink.upgraded = true;
+      // Bun 1.4.5 sends the socket's own host (here the IP) as SNI when
+      // serverName is unset; an empty serverName sends none.
+      const settings: BunTLSUpgradeSettings = {
+        serverName: ip ? "" : serverName,
+        rejectUnauthorized: true,
+      };
+      if (caCerts !== undefined) settings.ca = caCerts;
+      if (alpnProtocols !== undefined && alpnProtocols.length > 0) {
+        settings.ALPNProtocols = alpnWire(alpnProtocols);
+      }
+      [, tls] = raw.upgradeTLS({ data: link, tls: settings, socket: HANDLERS });
+      link.socket ??= tls;
+    } catch (err) {
+      // A bad argument (an ALPN name too long) stays what it is.
+      fail(
+        err instanceof TypeError || err instanceof RangeError
+          ? err
+          : tlsError(err, serverName),
+      );
+    }
+  });
+}
+
 function bun(): BunConnectLike {
   const found = (globalThis as { Bun?: BunConnectLike }).Bun;
   if (found === undefined) {
@@ -558,6 +810,16 @@ function connectWatching(
  * connect settles the signal is no longer watched. `close()` closes the
  * connection at once; closing twice is harmless.
  *
+ * `startTls()` runs `socket.upgradeTLS({ tls: { serverName, ca,
+ * ALPNProtocols, rejectUnauthorized: true } })` and resolves on the TLS
+ * socket's `handshake` with a {@linkcode BunTLSConn}. For an IP literal the
+ * `serverName` is `""` (Bun would send an IP, or when unset the socket's
+ * own host, as SNI) and the certificate's IP SANs are checked with
+ * `node:tls`'s `checkServerIdentity`. A failed
+ * handshake rejects with a `TLSError` (Go's text, Bun's error as `cause`);
+ * an abort terminates both sockets and rejects with the signal's reason.
+ * `caCerts` replace Bun's roots.
+ *
  * @example Connecting to one endpoint
  * ```ts ignore
  * import { dialer } from "@nettrace/nettrace/bun";
@@ -572,5 +834,6 @@ function connectWatching(
 export const dialer: Dialer<BunConn> = {
   connect,
   close: (conn: BunConn): void => conn.close(),
+  startTls,
 };
 acceptNeverAborted(dialer);

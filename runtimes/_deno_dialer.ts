@@ -5,9 +5,17 @@
  * @module
  */
 
-import type { ConnectOptions, Dialer, Endpoint } from "../src/types.ts";
+import type {
+  ConnectOptions,
+  Dialer,
+  Endpoint,
+  StartTLSOptions,
+  TLSConn,
+  TLSResult,
+} from "../src/types.ts";
 import { acceptNeverAborted, NEVER_ABORTED } from "../src/_shared_signal.ts";
 import { connectError } from "./_errno.ts";
+import { tlsError } from "./_tls_common.ts";
 
 /**
  * The connection the Deno dialer returns: Deno's own `TcpConn`.
@@ -23,6 +31,23 @@ import { connectError } from "./_errno.ts";
  * ```
  */
 export type DenoConn = Deno.TcpConn;
+
+/**
+ * The connection a TLS dial returns on Deno: Deno's own `TlsConn` (its
+ * handshake done), with the negotiated ALPN protocol as `alpnProtocol`.
+ *
+ * @example Reading the negotiated protocol
+ * ```ts ignore
+ * import { dial, type DenoTLSConn } from "@nettrace/nettrace/deno";
+ *
+ * const conn: DenoTLSConn = await dial("localhost:8443", {
+ *   tls: { alpnProtocols: ["h2", "http/1.1"] },
+ * });
+ * console.log(conn.alpnProtocol); // "h2"
+ * conn.close();
+ * ```
+ */
+export type DenoTLSConn = Deno.TlsConn & TLSConn;
 
 function connect(
   endpoint: Endpoint,
@@ -97,12 +122,60 @@ async function connectWatching(
   return connected(conn);
 }
 
-function closeQuietly(conn: DenoConn): void {
+function closeQuietly(conn: { close(): void }): void {
   try {
     conn.close();
   } catch {
     // Already closed: by close(), or by closing or cancelling its streams.
   }
+}
+
+async function startTls(
+  conn: DenoConn | DenoTLSConn,
+  { serverName, alpnProtocols, caCerts, signal }: StartTLSOptions,
+): Promise<TLSResult<DenoConn | DenoTLSConn>> {
+  if (signal.aborted) {
+    closeQuietly(conn);
+    throw signal.reason;
+  }
+  let tls: Deno.TlsConn;
+  try {
+    // An IP literal as `hostname`: rustls sends no SNI and checks the IP
+    // SANs. The handshake itself starts with handshake() below.
+    tls = await Deno.startTls(conn as Deno.TcpConn, {
+      hostname: serverName,
+      caCerts,
+      alpnProtocols,
+    });
+  } catch (err) {
+    closeQuietly(conn);
+    throw signal.aborted ? signal.reason : tlsError(err, serverName);
+  }
+  // Closing the TlsConn makes the pending handshake op reject; the abort
+  // then rejects with the reason once that op has settled (so no op is
+  // left behind).
+  const onAbort = () => closeQuietly(tls);
+  signal.addEventListener("abort", onAbort, { once: true });
+  let info: Deno.TlsHandshakeInfo;
+  try {
+    if (signal.aborted) onAbort();
+    info = await tls.handshake();
+  } catch (err) {
+    closeQuietly(tls);
+    throw signal.aborted ? signal.reason : tlsError(err, serverName);
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
+  if (signal.aborted) {
+    closeQuietly(tls);
+    throw signal.reason;
+  }
+  const alpnProtocol = info.alpnProtocol ?? null;
+  Object.defineProperty(tls, "alpnProtocol", {
+    value: alpnProtocol,
+    enumerable: true,
+  });
+  return { conn: tls as DenoTLSConn, alpnProtocol };
 }
 
 /**
@@ -116,6 +189,13 @@ function closeQuietly(conn: DenoConn): void {
  * rejects at once with the signal's reason. `close()` closes the connection;
  * unlike `TcpConn.close()` it may be called again, and after the
  * connection's streams have closed it.
+ *
+ * `startTls()` runs `Deno.startTls(conn, { hostname: serverName, caCerts,
+ * alpnProtocols })` and its `handshake()`: the result is Deno's `TlsConn`
+ * with an own `alpnProtocol`. A failed handshake rejects with a
+ * `TLSError` (Go's text, Deno's error as `cause`); an abort closes the
+ * connection and rejects with the signal's reason. `caCerts` are added to
+ * Deno's roots.
  *
  * Note that in Deno closing `conn.writable` (or cancelling `conn.readable`)
  * closes the whole connection; use `conn.closeWrite()` to half-close.
@@ -131,8 +211,9 @@ function closeQuietly(conn: DenoConn): void {
  * dialer.close(conn);
  * ```
  */
-export const dialer: Dialer<DenoConn> = {
+export const dialer: Dialer<DenoConn | DenoTLSConn> = {
   connect,
   close: closeQuietly,
+  startTls,
 };
 acceptNeverAborted(dialer);

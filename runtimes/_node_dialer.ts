@@ -7,6 +7,7 @@
  */
 
 import { connect as netConnect, type Socket } from "node:net";
+import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import process from "node:process";
 import type {
   Conn,
@@ -14,7 +15,11 @@ import type {
   Dialer,
   Endpoint,
   NetAddr,
+  StartTLSOptions,
+  TLSConn,
+  TLSResult,
 } from "../src/types.ts";
+import { closedDuringHandshake, isIPLiteral, tlsError } from "./_tls_common.ts";
 import { acceptNeverAborted, NEVER_ABORTED } from "../src/_shared_signal.ts";
 import { connectError } from "./_errno.ts";
 import {
@@ -230,6 +235,103 @@ export class NodeConn implements Conn {
   }
 }
 
+/**
+ * A TLS connection made by the Node dialer: a {@linkcode NodeConn} whose
+ * `.socket` is the `tls.TLSSocket` (its handshake done), with the
+ * negotiated ALPN protocol.
+ *
+ * @example Reading the negotiated protocol and the TLS version
+ * ```ts ignore
+ * import { dial } from "@nettrace/nettrace/node";
+ *
+ * const conn = await dial("localhost:8443", { tls: { alpnProtocols: ["h2"] } });
+ * console.log(conn.alpnProtocol, conn.socket.getProtocol()); // "h2" "TLSv1.3"
+ * conn.close();
+ * ```
+ */
+export class NodeTLSConn extends NodeConn implements TLSConn {
+  /** The `tls.TLSSocket`, its handshake done. */
+  declare readonly socket: TLSSocket;
+  /** The negotiated ALPN protocol; `null` when none was. */
+  readonly alpnProtocol: string | null;
+
+  /**
+   * Wraps a TLS socket whose handshake is done. The dialer does this.
+   *
+   * @param socket A `tls.TLSSocket` that has emitted `'secureConnect'`.
+   * @param remoteAddr The peer's address; read from the socket by default.
+   */
+  constructor(socket: TLSSocket, remoteAddr?: NetAddr) {
+    super(socket, remoteAddr);
+    const alpn = socket.alpnProtocol;
+    this.alpnProtocol = typeof alpn === "string" ? alpn : null;
+  }
+}
+
+function startTls(
+  conn: NodeConn,
+  { serverName, alpnProtocols, caCerts, signal }: StartTLSOptions,
+): Promise<TLSResult<NodeConn>> {
+  if (signal.aborted) {
+    conn.close();
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<TLSResult<NodeConn>>((resolve, reject) => {
+    let tls: TLSSocket;
+    try {
+      tls = tlsConnect({
+        socket: conn.socket,
+        // No SNI for an IP literal (RFC 6066); `host` is what
+        // checkServerIdentity verifies (the IP SANs for an IP).
+        servername: isIPLiteral(serverName) ? undefined : serverName,
+        host: serverName,
+        ALPNProtocols: alpnProtocols,
+        ca: caCerts,
+        rejectUnauthorized: true,
+      });
+    } catch (err) {
+      // Node checks its options synchronously: a bad argument stays what
+      // it is.
+      conn.close();
+      reject(
+        err instanceof TypeError || err instanceof RangeError
+          ? err
+          : tlsError(err, serverName),
+      );
+      return;
+    }
+    const settle = () => {
+      unwatch();
+      tls.off("secureConnect", onSecure);
+      tls.off("error", onError);
+      tls.off("close", onClose);
+    };
+    const fail = (err: unknown) => {
+      settle();
+      tls.on("error", noop);
+      tls.destroy();
+      conn.close();
+      reject(err);
+    };
+    const onSecure = () => {
+      settle();
+      resolve({
+        conn: new NodeTLSConn(tls, conn.remoteAddr),
+        alpnProtocol: typeof tls.alpnProtocol === "string"
+          ? tls.alpnProtocol
+          : null,
+        tlsVersion: tls.getProtocol() ?? undefined,
+      });
+    };
+    const onError = (err: Error) => fail(tlsError(err, serverName));
+    const onClose = () => fail(closedDuringHandshake());
+    const unwatch = watchAbort(signal, (reason) => fail(reason));
+    tls.on("secureConnect", onSecure);
+    tls.on("error", onError);
+    tls.on("close", onClose);
+  });
+}
+
 function connect(
   endpoint: Endpoint,
   { signal }: ConnectOptions,
@@ -291,6 +393,14 @@ function connect(
  * closes the pending connect. After the connect settles the signal is no
  * longer watched. `close()` destroys the socket; closing twice is harmless.
  *
+ * `startTls()` runs `tls.connect({ socket, servername, host, ALPNProtocols,
+ * ca })` on the connection's socket (no `servername`, so no SNI, for an IP
+ * literal; `host` is what the certificate is checked against) and resolves
+ * on `'secureConnect'` with a {@linkcode NodeTLSConn}. A failed handshake
+ * rejects with a `TLSError` (Go's text, Node's error as `cause`); an abort
+ * destroys both sockets and rejects with the signal's reason. `caCerts`
+ * replace Node's roots.
+ *
  * @example Connecting to one endpoint
  * ```ts ignore
  * import { dialer } from "@nettrace/nettrace/node";
@@ -305,5 +415,6 @@ function connect(
 export const dialer: Dialer<NodeConn> = {
   connect,
   close: (conn: NodeConn): void => conn.close(),
+  startTls,
 };
 acceptNeverAborted(dialer);

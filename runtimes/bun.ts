@@ -35,8 +35,9 @@ import {
   type HistoryStore,
   type Resolver,
   setContextStorage,
+  type TLSOptions,
 } from "../mod.ts";
-import { BunConn, dialer } from "./_bun_dialer.ts";
+import { BunConn, BunTLSConn, dialer } from "./_bun_dialer.ts";
 import { createResolver, resolver } from "./_bun_resolver.ts";
 import { probeSourceAddress } from "./_source_probe.ts";
 
@@ -57,11 +58,12 @@ export { createResolver, dialer, resolver };
  */
 export const history: HistoryStore = dialerHistory(dialer);
 export type { ResolvedAddr, ResolverOptions } from "./_bun_resolver.ts";
-export { BunConn };
+export { BunConn, BunTLSConn };
 export type {
   BunConnectLike,
   BunSocketHandlers,
   BunSocketLike,
+  BunTLSUpgradeSettings,
 } from "./_bun_dialer.ts";
 
 if (!hasContextStorage()) setContextStorage(new AsyncLocalStorage<Context>());
@@ -92,6 +94,43 @@ export interface RuntimeDialOptions extends DialOptions {
 const defaults = { resolver, dialer, sourceAddress: probeSourceAddress };
 
 /**
+ * Dials `address` (`host:port`) on Bun with RFC 8305 Happy Eyeballs and
+ * then TLS: the winner's connection runs the handshake (Go's success
+ * point), or with `tls.successPoint: "tls"` every attempt's does and the
+ * first to finish it wins. `tls.serverName` defaults to the dialled host
+ * (for an IP literal the address is verified and no SNI is sent); the
+ * handshake reports to `tlsHandshakeStart` / `tlsHandshakeDone`.
+ *
+ * @param address `host:port`, `[ipv6]:port` or `[ipv6%zone]:port`.
+ * @param options How to dial, with `tls`: the server name, the ALPN
+ * protocols, the CA certificates to trust and the success point.
+ * @returns The TLS connection, a {@linkcode BunTLSConn}: the TLS socket
+ * as `.socket`, with the negotiated `alpnProtocol`.
+ * @throws {AddrError} If `address` cannot be parsed.
+ * @throws {DialError} If every attempt or the lookup failed; a failed
+ * handshake is an `OpError` in it whose `cause` is a `TLSError`.
+ * @throws The signal's reason when the dial is aborted or times out.
+ *
+ * @example Dialing TLS with ALPN
+ * ```ts ignore
+ * import { dial } from "@nettrace/nettrace/bun";
+ *
+ * const conn = await dial("localhost:8443", {
+ *   tls: { alpnProtocols: ["h2", "http/1.1"] },
+ *   trace: {
+ *     tlsHandshakeDone: ({ alpnProtocol, error }) =>
+ *       console.log(error?.message ?? `ALPN ${alpnProtocol}`),
+ *   },
+ * });
+ * console.log(conn.alpnProtocol);
+ * conn.close();
+ * ```
+ */
+export function dial(
+  address: string,
+  options: RuntimeDialOptions & { tls: TLSOptions },
+): Promise<BunTLSConn>;
+/**
  * Dials `address` (`host:port`) on Bun with RFC 8305 Happy Eyeballs,
  * reporting to the context's trace, like Go's `net.Dialer.DialContext`.
  *
@@ -111,6 +150,10 @@ const defaults = { resolver, dialer, sourceAddress: probeSourceAddress };
  * conn.close();
  * ```
  */
+export function dial(
+  address: string,
+  options?: RuntimeDialOptions,
+): Promise<BunConn>;
 export function dial(
   address: string,
   options?: RuntimeDialOptions,

@@ -35,8 +35,9 @@ import {
   type HistoryStore,
   type Resolver,
   setContextStorage,
+  type TLSOptions,
 } from "../mod.ts";
-import { type DenoConn, dialer } from "./_deno_dialer.ts";
+import { type DenoConn, type DenoTLSConn, dialer } from "./_deno_dialer.ts";
 import { createResolver, resolver } from "./_deno_resolver.ts";
 import { probeSourceAddress } from "./_source_probe.ts";
 
@@ -57,7 +58,7 @@ export { createResolver, dialer, resolver };
  */
 export const history: HistoryStore = dialerHistory(dialer);
 export type { ResolvedAddr, ResolverOptions } from "./_deno_resolver.ts";
-export type { DenoConn };
+export type { DenoConn, DenoTLSConn };
 
 if (!hasContextStorage()) setContextStorage(new AsyncLocalStorage<Context>());
 
@@ -87,6 +88,43 @@ export interface RuntimeDialOptions extends DialOptions {
 const defaults = { resolver, dialer, sourceAddress: probeSourceAddress };
 
 /**
+ * Dials `address` (`host:port`) on Deno with RFC 8305 Happy Eyeballs and
+ * then TLS: the winner's connection runs the handshake (Go's success
+ * point), or with `tls.successPoint: "tls"` every attempt's does and the
+ * first to finish it wins. `tls.serverName` defaults to the dialled host
+ * (for an IP literal the address is verified and no SNI is sent); the
+ * handshake reports to `tlsHandshakeStart` / `tlsHandshakeDone`.
+ *
+ * @param address `host:port`, `[ipv6]:port` or `[ipv6%zone]:port`.
+ * @param options How to dial, with `tls`: the server name, the ALPN
+ * protocols, the CA certificates to trust and the success point.
+ * @returns The TLS connection: Deno's own `Deno.TlsConn` (its handshake
+ * done) with the negotiated `alpnProtocol`.
+ * @throws {AddrError} If `address` cannot be parsed.
+ * @throws {DialError} If every attempt or the lookup failed; a failed
+ * handshake is an `OpError` in it whose `cause` is a `TLSError`.
+ * @throws The signal's reason when the dial is aborted or times out.
+ *
+ * @example Dialing TLS with ALPN
+ * ```ts ignore
+ * import { dial } from "@nettrace/nettrace/deno";
+ *
+ * const conn = await dial("localhost:8443", {
+ *   tls: { alpnProtocols: ["h2", "http/1.1"] },
+ *   trace: {
+ *     tlsHandshakeDone: ({ alpnProtocol, error }) =>
+ *       console.log(error?.message ?? `ALPN ${alpnProtocol}`),
+ *   },
+ * });
+ * console.log(conn.alpnProtocol);
+ * conn.close();
+ * ```
+ */
+export function dial(
+  address: string,
+  options: RuntimeDialOptions & { tls: TLSOptions },
+): Promise<DenoTLSConn>;
+/**
  * Dials `address` (`host:port`) on Deno with RFC 8305 Happy Eyeballs,
  * reporting to the context's trace, like Go's `net.Dialer.DialContext`.
  *
@@ -109,7 +147,11 @@ const defaults = { resolver, dialer, sourceAddress: probeSourceAddress };
 export function dial(
   address: string,
   options?: RuntimeDialOptions,
-): Promise<DenoConn> {
+): Promise<DenoConn>;
+export function dial(
+  address: string,
+  options?: RuntimeDialOptions,
+): Promise<DenoConn | DenoTLSConn> {
   if (options === undefined) return coreDial(address, defaults);
   return coreDial(address, {
     ...options,

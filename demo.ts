@@ -12,9 +12,19 @@
  * (RFC 8305 §4) now knows IPv6 was outpaced, so IPv4 goes first and
  * connects at once. Each attempt shows why it was ordered where it was.
  *
+ * With `--tls` the race is dialled over TLS: `127.0.0.1:P` is a TLS echo
+ * server whose certificate (for race.test) the test CA in
+ * `tests/fixtures/tls/` signed, and the dial trusts that CA and offers
+ * ALPN h2 and http/1.1; the timeline shows the winner's handshake.
+ *
+ * After each dial's timeline it prints the curl-style breakdown that
+ * `recordTimings()` / `formatTimings()` give: namelookup, connect,
+ * appconnect and total, and one row per attempt.
+ *
  * With a target (`npm run demo -- localhost:8080`) it dials that with the
- * system resolver and prints the same timeline (nothing is sent); with
- * `--repeat` it dials it a second time, as the staged race does.
+ * system resolver and prints the same timeline (nothing is sent; with
+ * `--tls`, a TLS handshake against the system's roots); with `--repeat` it
+ * dials it a second time, as the staged race does.
  *
  * The adapter is picked by runtime here — a script may; the library never
  * does. Exit status: 0 connected, 1 the dial failed, 2 bad arguments.
@@ -23,17 +33,22 @@
  */
 
 import process from "node:process";
-import type {
-  AttemptCause,
-  Conn,
-  Family,
-  HistoryRecord,
-  HistoryStore,
-  IPAddr,
-  Network,
-  OrderRule,
-  Resolver,
-  Trace,
+import {
+  type AttemptCause,
+  background,
+  type Conn,
+  type DialTimings,
+  type Family,
+  formatTimings,
+  type HistoryRecord,
+  type HistoryStore,
+  type IPAddr,
+  type Network,
+  type OrderRule,
+  recordTimings,
+  type Resolver,
+  type Trace,
+  withTrace,
 } from "./mod.ts";
 import type { RuntimeDialOptions } from "./runtimes/node.ts";
 import { startDnsServer } from "./tests/_dns_server.ts";
@@ -41,6 +56,7 @@ import {
   startEchoServer,
   startHangingListener,
 } from "./tests/_tcp_fixtures.ts";
+import { startTlsServer, TEST_CA } from "./tests/_tls_fixtures.ts";
 
 /** The slice of a runtime adapter the demo uses. */
 interface Adapter {
@@ -74,6 +90,11 @@ Options:
   --repeat                dial host:port a second time, to show what the
                           connection history changes (the staged race
                           always does)
+  --tls                   dial over TLS (ALPN h2, http/1.1): the staged
+                          race's IPv4 server speaks TLS with a certificate
+                          of the test CA (tests/fixtures/tls), which the
+                          dial trusts; a target is checked against the
+                          system's roots
   --json                  print one JSON document instead of text
   -h, --help              show this help
 
@@ -81,6 +102,7 @@ Examples:
   npm run demo
   npm run demo -- --attempt-delay 100
   npm run demo -- --json
+  npm run demo -- --tls
   npm run demo -- localhost:8080
   npm run demo -- --repeat localhost:8080
   deno task demo -- --family 4
@@ -95,6 +117,7 @@ interface Args {
   timeout: number | undefined;
   json: boolean;
   repeat: boolean;
+  tls: boolean;
   help: boolean;
 }
 
@@ -109,6 +132,7 @@ function parseArgs(argv: string[]): Args {
     timeout: undefined,
     json: false,
     repeat: false,
+    tls: false,
     help: false,
   };
   const valued = new Set([
@@ -139,14 +163,15 @@ function parseArgs(argv: string[]): Args {
       arg = arg.slice(0, eq);
     }
     if (
-      arg === "--json" || arg === "--repeat" || arg === "--help" ||
-      arg === "-h"
+      arg === "--json" || arg === "--repeat" || arg === "--tls" ||
+      arg === "--help" || arg === "-h"
     ) {
       if (value !== undefined) {
         throw new UsageError(`${arg} takes no value (got "${value}")`);
       }
       if (arg === "--json") args.json = true;
       else if (arg === "--repeat") args.repeat = true;
+      else if (arg === "--tls") args.tls = true;
       else args.help = true;
       continue;
     }
@@ -261,6 +286,23 @@ type DemoEvent =
     outcome: Outcome;
     error?: string;
   }
+  | {
+    t: number;
+    type: "tlsStart";
+    attempt: number;
+    addr: string;
+    serverName: string;
+  }
+  | {
+    t: number;
+    type: "tlsDone";
+    attempt: number;
+    addr: string;
+    outcome: Outcome;
+    alpnProtocol?: string | null;
+    tlsVersion?: string;
+    error?: string;
+  }
   | { t: number; type: "won"; attempt: number; addr: string; family: Family }
   | { t: number; type: "failed"; error: string; errors: string[] };
 
@@ -311,6 +353,8 @@ class Recorder {
 
   trace(): Trace {
     return {
+      // The timeline counts from here, as recordTimings() does.
+      dialStart: () => this.start(),
       dnsStart: ({ host }) => {
         this.add({ t: this.now(), type: "dnsStart", host });
       },
@@ -355,6 +399,32 @@ class Recorder {
           family,
           outcome: outcomeOf(error),
           ...(error === undefined ? {} : { error: error.message }),
+        });
+        this.closed();
+      },
+      tlsHandshakeStart: ({ attempt, addr, serverName }) => {
+        this.opened();
+        this.add({
+          t: this.now(),
+          type: "tlsStart",
+          attempt,
+          addr,
+          serverName,
+        });
+      },
+      tlsHandshakeDone: (info) => {
+        this.add({
+          t: this.now(),
+          type: "tlsDone",
+          attempt: info.attempt,
+          addr: info.addr,
+          outcome: outcomeOf(info.error),
+          ...(info.error === undefined
+            ? { alpnProtocol: info.alpnProtocol ?? null }
+            : { error: info.error.message }),
+          ...(info.tlsVersion === undefined
+            ? {}
+            : { tlsVersion: info.tlsVersion }),
         });
         this.closed();
       },
@@ -441,7 +511,10 @@ interface Stage {
   close(): Promise<void>;
 }
 
-async function stageRace(): Promise<Stage> {
+/** The ALPN protocols the TLS race offers and its server accepts. */
+const ALPN = ["h2", "http/1.1"];
+
+async function stageRace(tls: boolean): Promise<Stage> {
   const dns = await startDnsServer({
     zone: {
       [RACE_HOST]: {
@@ -456,10 +529,13 @@ async function stageRace(): Promise<Stage> {
     for (let tries = 1;; tries++) {
       const hanging = await startHangingListener("::1");
       try {
-        const echo = await startEchoServer({
-          host: "127.0.0.1",
-          port: hanging.port,
-        });
+        const echo = tls
+          ? await startTlsServer({
+            host: "127.0.0.1",
+            port: hanging.port,
+            alpnProtocols: ALPN,
+          })
+          : await startEchoServer({ host: "127.0.0.1", port: hanging.port });
         return {
           port: hanging.port,
           nameServer: dns.nameServer,
@@ -570,6 +646,7 @@ function spansOf(events: DemoEvent[], total: number): Span[] {
     number,
     Extract<DemoEvent, { type: "connectStart" }>
   >();
+  const handshakes = new Map<number, number>();
   const ended = new Set<string>();
   for (const e of events) {
     if (e.type === "dnsQuery") queries.set(e.family, e.t);
@@ -590,6 +667,20 @@ function spansOf(events: DemoEvent[], total: number): Span[] {
       ended.add(`q${e.family}`);
     }
     if (e.type === "connectStart") attempts.set(e.attempt, e);
+    if (e.type === "tlsStart") handshakes.set(e.attempt, e.t);
+    if (e.type === "tlsDone") {
+      spans.push({
+        label: `#${e.attempt} TLS`,
+        start: handshakes.get(e.attempt) ?? 0,
+        end: e.t,
+        char: e.outcome === "connected" ? "▓" : "░",
+        color: (s) => colorOutcome(e.outcome, s),
+        note: e.outcome === "connected"
+          ? `${e.alpnProtocol ?? "no ALPN"} ✓`
+          : e.outcome,
+      });
+      ended.add(`t${e.attempt}`);
+    }
     if (e.type === "connectDone") {
       const start = attempts.get(e.attempt)?.t ?? 0;
       spans.push({
@@ -628,11 +719,24 @@ function spansOf(events: DemoEvent[], total: number): Span[] {
       });
     }
   }
-  // DNS rows first (AAAA before A), then attempts in order.
+  for (const [attempt, t] of handshakes) {
+    if (!ended.has(`t${attempt}`)) {
+      spans.push({
+        label: `#${attempt} TLS`,
+        start: t,
+        end: total,
+        char: "░",
+        color: dim,
+        note: "pending",
+      });
+    }
+  }
+  // DNS rows first (AAAA before A), then attempts in order, each one's
+  // handshake under it.
   const rank = (s: Span) =>
     s.label === "DNS AAAA" ? -2 : s.label === "DNS A" ? -1 : Number(
       s.label.slice(1, s.label.indexOf(" ")),
-    );
+    ) + (s.label.endsWith(" TLS") ? 0.5 : 0);
   return spans.sort((a, b) => rank(a) - rank(b));
 }
 
@@ -794,7 +898,12 @@ function packNotes(notes: string[], width: number): string[] {
 
 function timelineLines(events: DemoEvent[], known: KnownAddress[]): string[] {
   const lines: string[] = [];
-  const paintKind = { dns: cyan, connect: (s: string) => s, dial: bold };
+  const paintKind = {
+    dns: cyan,
+    connect: (s: string) => s,
+    tls: (s: string) => s,
+    dial: bold,
+  };
   const row = (t: number, kind: keyof typeof paintKind, text: string) =>
     lines.push(
       `  ${dim(ms(t).padStart(10))}  ${
@@ -802,6 +911,7 @@ function timelineLines(events: DemoEvent[], known: KnownAddress[]): string[] {
       } ${text}`,
     );
   const starts = new Map<number, number>();
+  const tlsStarts = new Map<number, number>();
   for (const e of events) {
     switch (e.type) {
       case "dnsStart":
@@ -871,6 +981,38 @@ function timelineLines(events: DemoEvent[], known: KnownAddress[]): string[] {
         );
         break;
       }
+      case "tlsStart":
+        tlsStarts.set(e.attempt, e.t);
+        row(
+          e.t,
+          "tls",
+          `#${e.attempt} handshake starts ${dim(`(as ${e.serverName})`)}`,
+        );
+        break;
+      case "tlsDone": {
+        const took = e.t - (tlsStarts.get(e.attempt) ?? e.t);
+        const what = e.outcome === "connected"
+          ? [e.tlsVersion, `ALPN ${e.alpnProtocol ?? "none"}`]
+            .filter((x) => x !== undefined).join(", ")
+          : e.outcome === "failed" && e.error !== undefined
+          ? `: ${e.error}`
+          : "";
+        row(
+          e.t,
+          "tls",
+          `#${e.attempt} ${
+            colorOutcome(
+              e.outcome,
+              e.outcome === "connected"
+                ? "handshake done"
+                : `handshake ${e.outcome}`,
+            )
+          }${e.outcome === "connected" ? ` (${what})` : what} ${
+            dim(`after ${ms(took)}`)
+          }`,
+        );
+        break;
+      }
       case "won":
         row(
           e.t,
@@ -896,6 +1038,8 @@ interface DialRun {
   localAddr?: string;
   remoteAddr?: string;
   error?: string;
+  /** The curl-style breakdown (recordTimings()): phases and attempts. */
+  timings?: DialTimings;
 }
 
 /** Everything one run found out: the first dial's fields at the top. */
@@ -904,6 +1048,8 @@ interface Report extends DialRun {
   mode: "race" | "target";
   target: string;
   network: Network;
+  /** Dialled over TLS (`--tls`). */
+  tls: boolean;
   attemptDelay: number;
   resolutionDelay: number;
   resolver: string;
@@ -911,6 +1057,20 @@ interface Report extends DialRun {
   echo?: { sent: string; received: string; ms: number };
   /** The second dial of the same name (the staged race, or --repeat). */
   repeat?: DialRun;
+}
+
+/**
+ * The curl-style breakdown of one dial (formatTimings), under a heading,
+ * and a blank line.
+ */
+function breakdownLines(run: DialRun): string[] {
+  if (run.timings === undefined) return [];
+  const text = formatTimings(run.timings).trimEnd().split("\n");
+  return [
+    bold("breakdown") + dim("  (curl --write-out style, ms since the dial)"),
+    ...text.map((line) => `  ${line}`),
+    "",
+  ];
 }
 
 /** The winner, total, connection and error lines of one dial. */
@@ -926,6 +1086,22 @@ function outcomeLines(run: DialRun, totalNote = ""): string[] {
   } else {
     out.push(`${bold("winner")}    ${red("none")}`);
   }
+  // The winner's handshake (or, when the dial failed in TLS, the last one).
+  const handshakes = run.events.filter((e) => e.type === "tlsDone");
+  const tls = handshakes.find((e) => e.attempt === run.winner?.attempt) ??
+    handshakes.at(-1);
+  if (tls !== undefined) {
+    out.push(
+      `${bold("tls")}       ${
+        tls.outcome === "connected"
+          ? `${
+            [tls.tlsVersion, `ALPN ${tls.alpnProtocol ?? "none"}`]
+              .filter((x) => x !== undefined).join(", ")
+          }, ${green("handshake done")} at ${ms(tls.t)}`
+          : red(`handshake ${tls.outcome} at ${ms(tls.t)}`)
+      }`,
+    );
+  }
   out.push(`${bold("total")}     ${ms(run.total)}${dim(totalNote)}`);
   if (run.localAddr !== undefined) {
     out.push(`${bold("conn")}      ${run.localAddr} → ${run.remoteAddr}`);
@@ -938,7 +1114,7 @@ function printText(report: Report): void {
   out.push(
     `${bold("nettrace demo")} ${dim(`(${report.runtime})`)}: dial ${
       bold(report.target)
-    } over ${report.network}`,
+    } over ${report.network}${report.tls ? " + TLS" : ""}`,
   );
   out.push(
     dim(
@@ -957,6 +1133,7 @@ function printText(report: Report): void {
     out.push(...fall);
     out.push("");
   }
+  out.push(...breakdownLines(report));
   out.push(...outcomeLines(report));
   if (report.echo !== undefined) {
     const ok = report.echo.received === report.echo.sent;
@@ -993,6 +1170,7 @@ function printText(report: Report): void {
     out.push(bold("timeline") + dim("  (ms since the second dial started)"));
     out.push(...timelineLines(again.events, again.history));
     out.push("");
+    out.push(...breakdownLines(again));
     out.push(...outcomeLines(again, ` (the first dial: ${ms(report.total)})`));
     if (again.error !== undefined) {
       out.push(`${bold("error")}     ${red(again.error)}`);
@@ -1077,14 +1255,16 @@ async function main(argv: string[]): Promise<number> {
   try {
     let resolver: Resolver;
     if (args.target === undefined) {
-      stage = await stageRace();
+      stage = await stageRace(args.tls);
       target = `${RACE_HOST}:${stage.port}`;
       const ns = stage.nameServer;
       resolverText = `DNS server ${ns.address}:${ns.port}`;
       setup = [
         `${RACE_HOST}: AAAA ::1 (answered after ${AAAA_DELAY} ms), A 127.0.0.1`,
         `[::1]:${stage.port} never accepts (accept queue full)`,
-        `127.0.0.1:${stage.port} echoes`,
+        args.tls
+          ? `127.0.0.1:${stage.port} echoes over TLS (${RACE_HOST}, test CA)`
+          : `127.0.0.1:${stage.port} echoes`,
       ];
       resolver = adapter.createResolver({ nameServer: ns });
     } else {
@@ -1103,6 +1283,12 @@ async function main(argv: string[]): Promise<number> {
       ...(args.resolutionDelay === undefined
         ? {}
         : { resolutionDelay: args.resolutionDelay }),
+      // The staged race trusts the test CA; a target, the system's roots.
+      ...(!args.tls ? {} : {
+        tls: stage === undefined
+          ? { alpnProtocols: ALPN }
+          : { alpnProtocols: ALPN, caCerts: [TEST_CA] },
+      }),
     };
     const host = historyHost(adapter, target);
     const once = await dialOnce(adapter, recorder, target, host, options);
@@ -1128,6 +1314,7 @@ async function main(argv: string[]): Promise<number> {
     mode: args.target === undefined ? "race" : "target",
     target,
     network,
+    tls: args.tls,
     attemptDelay: args.attemptDelay ?? adapter.DEFAULT_ATTEMPT_DELAY,
     resolutionDelay: args.resolutionDelay ?? adapter.DEFAULT_RESOLUTION_DELAY,
     resolver: resolverText,
@@ -1174,9 +1361,15 @@ async function dialOnce(
   }
   const run: DialRun = { history, events: recorder.events, total: 0 };
   let conn: Conn | undefined;
+  // The breakdown is recorded alongside the demo's own timeline.
+  const timing = recordTimings();
   recorder.start();
   try {
-    conn = await adapter.dial(target, { ...options, trace: recorder.trace() });
+    conn = await adapter.dial(target, {
+      ...options,
+      context: withTrace(background, timing.trace),
+      trace: recorder.trace(),
+    });
     run.total = recorder.now();
     const won = recorder.events.find((e) =>
       e.type === "connectDone" && e.outcome === "connected"
@@ -1214,6 +1407,7 @@ async function dialOnce(
   // The loser's connectDone (and a cancelled lookup) land just after.
   await recorder.settled(1_000);
   recorder.events.sort((a, b) => a.t - b.t);
+  run.timings = timing.timings();
   return { run, conn };
 }
 

@@ -174,3 +174,19 @@ export {
   type CachingResolverOptions,
   type DNSCacheStats,
 } from "./src/dns_cache.ts";
+export {
+  type AttemptTiming,
+  type AttemptTimingOutcome,
+  type AttemptTLSTiming,
+  type ConnectTiming,
+  type CurlTimings,
+  type DialOutcome,
+  type DialTimings,
+  type FamilyLookupTiming,
+  formatTimings,
+  type LookupTiming,
+  recordTimings,
+  type RecordTimingsOptions,
+  type TimingRecorder,
+  type TLSTiming,
+} from "./src/timings.ts";

@@ -1,13 +1,15 @@
 // The demo (demo.ts) run as a child process with the current runtime, as
 // `npm run demo`, `deno task demo` and `bun run demo` run it: its staged race
-// on loopback and the repeat dial that history puts IPv4 first in, its JSON
-// and text output, its exit codes.
+// on loopback (also over TLS, --tls) and the repeat dial that history puts
+// IPv4 first in, its JSON and text output with the curl-style breakdown,
+// its exit codes.
 
 import { test } from "./_test.ts";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import type { DialTimings } from "../mod.ts";
 import { startEchoServer } from "./_tcp_fixtures.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -56,6 +58,8 @@ interface DemoEvent {
   addrs?: string[];
   cause?: string;
   outcome?: string;
+  alpnProtocol?: string | null;
+  serverName?: string;
   sortedBy?: string;
   history?: { outcome: string; connectTime?: number; used: boolean };
   historyDelay?: number;
@@ -68,12 +72,14 @@ interface DialRun {
   winner?: { attempt: number; addr: string; family: number; at: number };
   total: number;
   error?: string;
+  timings?: DialTimings;
 }
 
 interface DemoReport extends DialRun {
   mode: string;
   target: string;
   network: string;
+  tls: boolean;
   attemptDelay: number;
   echo?: { sent: string; received: string };
   repeat?: DialRun;
@@ -121,6 +127,27 @@ test("demo --json races race.test on loopback: IPv4 wins after the attempt delay
   assert.equal(starts[0].sortedBy, "precedence");
   assert.deepEqual(report.history, []);
   assert.ok(starts.every((e) => e.history === undefined));
+
+  // The recordTimings() breakdown: no TLS, IPv4 won on the attempt delay.
+  assert.equal(report.tls, false);
+  const t = report.timings;
+  assert.ok(t !== undefined);
+  assert.equal(t.outcome, "connected");
+  assert.equal(t.tls, undefined);
+  assert.equal(t.curl.appconnect, undefined);
+  assert.deepEqual(
+    [t.lookup?.ipv4?.count, t.lookup?.ipv6?.count],
+    [1, 1],
+  );
+  assert.deepEqual(
+    t.attempts.map((a) => [a.attempt, a.family, a.cause, a.outcome, a.won]),
+    [[0, 6, "first", "cancelled", false], [1, 4, "delay", "connected", true]],
+  );
+  // namelookup is the A answer (IPv4 won), before the connect, the total.
+  assert.equal(t.curl.namelookup, t.lookup?.ipv4?.end);
+  assert.ok(t.curl.connect! >= t.attempts[1]!.start, JSON.stringify(t));
+  assert.ok(t.curl.total! >= t.curl.connect!, JSON.stringify(t));
+  assert.ok(t.attempts[1]!.start - t.attempts[0]!.start >= 240);
 });
 
 test("demo --json dials race.test again: history puts IPv4 first and it connects without the attempt delay", async () => {
@@ -175,6 +202,14 @@ test("demo prints a timeline and an 80-column waterfall of the race as text", as
   assert.match(out, /^winner +#1 127\.0\.0\.1:\d+ \(IPv4\) connected/m);
   assert.match(out, /^total +\d+\.\d ms$/m);
   assert.match(out, /^echo .*read it back/m);
+  // The curl-style breakdown of the first dial, after its waterfall.
+  const breakdown = out.indexOf("\nbreakdown ");
+  assert.ok(breakdown > out.indexOf("\nwaterfall"), out);
+  assert.match(out, /^ +namelookup: +\d+\.\d ms +AAAA 1 at [\d.]+ ms, A 1 at/m);
+  assert.match(out, /^ +connect: +\d+\.\d ms +2 attempts$/m);
+  assert.match(out, /^ +appconnect: +— +no TLS$/m);
+  assert.match(out, /^ +0 +\[::1\]:\d+ +first .* cancelled$/m);
+  assert.match(out, /^ +\*1 +127\.0\.0\.1:\d+ +delay .* connected$/m);
   assert.match(
     out,
     /#0 \[::1\]:\d+ starts \(first attempt\)\n +· sorted first by precedence \(RFC 6724 rule 6\)/,
@@ -261,4 +296,85 @@ test("demo --help prints the usage and exits 0", async () => {
   assert.match(run.stdout, /^Usage: demo \[options\] \[host:port\]/);
   assert.match(run.stdout, /--attempt-delay MS/);
   assert.match(run.stdout, /--repeat /);
+  assert.match(run.stdout, /--tls /);
+});
+
+test("demo --json --tls races race.test over TLS: IPv4 wins, one handshake on it, and the breakdown has appconnect", async () => {
+  const run = await runDemo(["--json", "--tls"]);
+  assert.equal(run.code, 0, run.stderr);
+  const report = JSON.parse(run.stdout) as DemoReport;
+  assert.equal(report.tls, true);
+  assert.equal(report.error, undefined);
+
+  const tlsStarts = report.events.filter((e) => e.type === "tlsStart");
+  assert.deepEqual(
+    tlsStarts.map((e) => [e.attempt, e.serverName]),
+    [[1, "race.test"]],
+  );
+  const tlsDones = report.events.filter((e) => e.type === "tlsDone");
+  assert.deepEqual(
+    tlsDones.map((e) => [e.attempt, e.outcome, e.alpnProtocol]),
+    [[1, "connected", "h2"]],
+  );
+  assert.ok(report.winner !== undefined);
+  assert.equal(report.winner.attempt, 1);
+  assert.ok(report.echo !== undefined);
+  assert.equal(report.echo.received, report.echo.sent);
+
+  const t = report.timings;
+  assert.ok(t !== undefined);
+  assert.equal(t.outcome, "connected");
+  assert.equal(t.tls?.attempt, 1);
+  assert.equal(t.tls?.serverName, "race.test");
+  assert.equal(t.tls?.alpnProtocol, "h2");
+  assert.equal(t.tls?.error, undefined);
+  const { namelookup, connect, appconnect, total } = t.curl;
+  assert.ok(
+    namelookup !== undefined && connect !== undefined &&
+      appconnect !== undefined && total !== undefined,
+    JSON.stringify(t.curl),
+  );
+  assert.ok(
+    namelookup <= connect && connect <= appconnect && appconnect <= total,
+    JSON.stringify(t.curl),
+  );
+  assert.equal(appconnect, t.tls?.end);
+  assert.deepEqual(
+    t.attempts.map((a) => [a.attempt, a.outcome, a.tls?.outcome, a.won]),
+    [[0, "cancelled", undefined, false], [1, "connected", "connected", true]],
+  );
+
+  // The second dial: history puts IPv4 first; one attempt, one handshake.
+  const again = report.repeat?.timings;
+  assert.ok(again !== undefined);
+  assert.deepEqual(
+    again.attempts.map((a) => [a.family, a.tls?.outcome, a.won]),
+    [[4, "connected", true]],
+  );
+  assert.ok(again.curl.appconnect! < appconnect, JSON.stringify(again.curl));
+});
+
+test("demo --tls prints the handshake in the timeline and waterfall, and the breakdown with appconnect, within 80 columns", async () => {
+  const run = await runDemo(["--tls"]);
+  assert.equal(run.code, 0, run.stderr);
+  const out = run.stdout;
+  assert.match(out, /^nettrace demo .*: dial race\.test:\d+ over tcp \+ TLS$/m);
+  assert.match(out, /127\.0\.0\.1:\d+ echoes over TLS \(race\.test, test CA\)/);
+  assert.match(out, /tls +#1 handshake starts \(as race\.test\)/);
+  assert.match(out, /tls +#1 handshake done \((TLSv1\.\d, )?ALPN h2\) after/);
+  assert.match(out, /^ +#1 TLS +│.*│ h2 ✓$/m);
+  assert.match(out, /^ +appconnect: +\d+\.\d ms +(TLSv1\.\d, )?ALPN h2$/m);
+  assert.match(
+    out,
+    /^ +# +address +cause +start +tcp end +tcp +tls end +tls$/m,
+  );
+  assert.match(
+    out,
+    /^ +\*1 +127\.0\.0\.1:\d+ +delay .* connected +\d+\.\d +connected$/m,
+  );
+  assert.match(out, /^tls +(TLSv1\.\d, )?ALPN h2, handshake done at/m);
+  assert.match(out, /^echo .*read it back/m);
+  for (const line of out.split("\n")) {
+    assert.ok([...line].length <= 80, `longer than 80 columns: ${line}`);
+  }
 });

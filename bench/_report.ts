@@ -184,6 +184,9 @@ const ORDER = [
   "e-fixture",
   "e-getaddrinfo",
   "f",
+  "tls",
+  "undici",
+  "undici-https",
 ];
 const head = `| scenario | variant | ${
   present.map((rt) => `${LABEL[rt]} ${results[rt]!.version?.split(" ")[0]}`)
@@ -196,6 +199,16 @@ for (const id of ORDER) {
   const first = present.map((rt) => scenario(rt, id)).find((s) => s);
   if (first === undefined) continue;
   methods.push(`- **${id}** — ${first.title}: ${first.method}`);
+  if (first.rows.length === 0) {
+    latency.push(
+      `| **${id}** ${first.title} | — | ${
+        present.map((rt) => {
+          const skipped = scenario(rt, id)?.skipped;
+          return skipped === undefined ? "—" : `not run: ${skipped}`;
+        }).join(" | ")
+      } |`,
+    );
+  }
   first.rows.forEach((r, i) => {
     latency.push(
       `| ${i === 0 ? `**${id}** ${first.title}` : ""} | ${r.name} | ${
@@ -362,6 +375,24 @@ check("f: 100 % success, time ≤ Node's net.connect", (rt) => {
     met: r.failed === 0 && (cold?.failed ?? 0) === 0 &&
       (nodeNative === undefined ? undefined : worst <= nodeNative.median),
   };
+});
+check("TLS: nettrace TLS dial / native TLS connect ≤ 1.10", (rt) => {
+  const r = row(rt, "tls", "nettrace");
+  const v = r?.extra?.["÷ native + TCP_NODELAY"];
+  return r && {
+    text: `${ratio(r.ratio)}${
+      typeof v === "number" ? ` (${ratio(v)} of native + TCP_NODELAY)` : ""
+    }`,
+    met: r.ratio! <= 1.10,
+  };
+});
+check("undici, fresh connections: undiciConnector / undici's ≤ 1.10", (rt) => {
+  const r = row(rt, "undici", "nettrace");
+  return r && { text: ratio(r.ratio), met: r.ratio! <= 1.10 };
+});
+check("undici over HTTPS, fresh connections: ≤ 1.10", (rt) => {
+  const r = row(rt, "undici-https", "nettrace");
+  return r && { text: ratio(r.ratio), met: r.ratio! <= 1.10 };
 });
 check("scheduler: ≥ 1,000,000 steps/s (8 endpoints)", (rt) => {
   const rate = row(rt, "scheduler", "8 endpoints")?.extra?.["steps/s"];

@@ -24,6 +24,11 @@
  *                of both families (namespace run only)
  *   scheduler    HappyEyeballs steps per second, 2/8/64 endpoints
  *   singleflight 10,000 concurrent callers on one key
+ *   undici       undici requests on fresh connections: undici's connector
+ *                vs nettrace's undiciConnector (bench/_undici.ts)
+ *   undici-https the same over TLS
+ *   tls          the runtime's TLS connect vs nettrace's TLS dial
+ *                (bench/_tls.ts)
  *
  * Environment: NETTRACE_BENCH_QUICK=1 runs far fewer iterations (for
  * checking the driver), NETTRACE_NODE the Node that runs the listener.
@@ -54,6 +59,8 @@ import {
   startListener,
 } from "./_native.ts";
 import { answers, runRace, singleflightFanIn } from "./_workloads.ts";
+import { type Measure, scenarioUndici } from "./_undici.ts";
+import { scenarioTls } from "./_tls.ts";
 
 const QUICK = process.env.NETTRACE_BENCH_QUICK === "1";
 
@@ -596,6 +603,9 @@ async function scenarioSingleflight(): Promise<ScenarioResult> {
   };
 }
 
+/** The timing loop, lent to the scenarios in other files. */
+const measure: Measure = { interleaved, n };
+
 const NAMESPACE_NOTE =
   "Inside a network namespace the run creates (scripts/bench_netns.sh): lo only, 2001:db8::/32 and 198.18.0.0/15 addresses, faults by nftables, names from the namespace's own hosts file.";
 
@@ -641,6 +651,9 @@ const SCENARIOS: Record<string, (env: Env) => Promise<ScenarioResult>> = {
     ),
   scheduler: () => Promise.resolve(scenarioScheduler()),
   singleflight: () => scenarioSingleflight(),
+  undici: () => scenarioUndici("http", measure),
+  "undici-https": () => scenarioUndici("https", measure),
+  tls: ({ adapter }) => scenarioTls(adapter, measure),
 };
 
 // ── memory ───────────────────────────────────────────────────────────────

@@ -40,8 +40,14 @@ import {
 import { BunConn, BunTLSConn, dialer } from "./_bun_dialer.ts";
 import { createResolver, resolver } from "./_bun_resolver.ts";
 import { probeSourceAddress } from "./_source_probe.ts";
+import { withDiagnostics } from "./_diagnostics.ts";
 
 export * from "../mod.ts";
+export {
+  DIAGNOSTICS_CHANNELS,
+  type DiagnosticsBase,
+  type DiagnosticsMessages,
+} from "./_diagnostics.ts";
 export { createResolver, dialer, resolver };
 
 /**
@@ -158,6 +164,7 @@ export function dial(
   address: string,
   options?: RuntimeDialOptions,
 ): Promise<BunConn> {
+  options = withDiagnostics(address, options);
   if (options === undefined) return coreDial(address, defaults);
   return coreDial(address, {
     ...options,

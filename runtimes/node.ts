@@ -40,8 +40,14 @@ import {
 import { dialer, NodeConn, NodeTLSConn } from "./_node_dialer.ts";
 import { createResolver, resolver } from "./_node_resolver.ts";
 import { probeSourceAddress } from "./_source_probe.ts";
+import { withDiagnostics } from "./_diagnostics.ts";
 
 export * from "../mod.ts";
+export {
+  DIAGNOSTICS_CHANNELS,
+  type DiagnosticsBase,
+  type DiagnosticsMessages,
+} from "./_diagnostics.ts";
 export { createResolver, dialer, resolver };
 
 /**
@@ -152,6 +158,7 @@ export function dial(
   address: string,
   options?: RuntimeDialOptions,
 ): Promise<NodeConn> {
+  options = withDiagnostics(address, options);
   if (options === undefined) return coreDial(address, defaults);
   return coreDial(address, {
     ...options,

@@ -489,3 +489,29 @@ test("dial() tells the resolver of a failed connect, not of a cancelled or refus
   assert.deepEqual(told, ["h.test ::1 6"]);
   await done(t, conn);
 });
+
+test("dial() of an IP literal with a timeout rejects at the deadline, cancels the attempt and leaves no timer", async () => {
+  const t = env({}, { "127.0.0.1:80": CONNECT });
+  const ok = start(t, "127.0.0.1:80", { timeout: 100 });
+  const hung = start(t, "[::1]:80", { timeout: 100 });
+  await t.clock.advanceTo(1000);
+  const conn = resolved(ok);
+  assert.equal(ok.at, 1);
+  const error = rejected(hung);
+  assert.ok(error instanceof DOMException);
+  assert.equal(error.name, "TimeoutError");
+  assert.equal(error.message, "dial tcp [::1]:80: i/o timeout");
+  assert.equal(hung.at, 100);
+  assert.equal(t.dialer.calls[1]!.abortedAt, 100);
+  assert.deepEqual(t.log, [
+    "0 dialStart tcp 127.0.0.1:80",
+    "0 connectStart 127.0.0.1:80",
+    "0 dialStart tcp [::1]:80",
+    "0 connectStart [::1]:80",
+    "1 connectDone 127.0.0.1:80",
+    "1 dialDone 127.0.0.1:80 #0",
+    "100 connectDone [::1]:80 error=dial tcp [::1]:80: operation was canceled",
+    "100 dialDone error=dial tcp [::1]:80: i/o timeout",
+  ]);
+  await done(t, conn);
+});

@@ -16,7 +16,7 @@ import {
   yellow,
 } from "./style.ts";
 
-/** A bar on the waterfall: a DNS query or a connection attempt. */
+/** A bar on the waterfall: a DNS family, an attempt or a handshake. */
 interface Span {
   label: string;
   start: number;

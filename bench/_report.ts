@@ -12,7 +12,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import process from "node:process";
-import type { Row, ScenarioResult } from "./compare.ts";
+import type { Row, ScenarioResult } from "./_results.ts";
 
 const [runDir, dest] = process.argv.slice(2) as [string, string];
 const RUNTIMES = ["deno", "bun", "node"] as const;

@@ -14,7 +14,7 @@
 import { connect as tlsConnect } from "node:tls";
 import type { Closable } from "./_native.ts";
 import { type Adapter, runtime, startChild } from "./_native.ts";
-import type { ScenarioResult } from "./compare.ts";
+import type { ScenarioResult } from "./_results.ts";
 import { type Measure, testCA } from "./_undici.ts";
 
 /** The slice of the Deno global the native TLS connect uses. */

@@ -19,7 +19,7 @@
  */
 
 import { readFileSync } from "node:fs";
-import type { Row, ScenarioResult } from "./compare.ts";
+import type { Row, ScenarioResult } from "./_results.ts";
 import { type Closable, startChild } from "./_native.ts";
 
 /** A measured variant: one request, resolved when its body has been read. */

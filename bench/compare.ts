@@ -61,36 +61,11 @@ import {
 import { answers, runRace, singleflightFanIn } from "./_workloads.ts";
 import { type Measure, scenarioUndici } from "./_undici.ts";
 import { scenarioTls } from "./_tls.ts";
+import type { Row, ScenarioResult } from "./_results.ts";
 
 const QUICK = process.env.NETTRACE_BENCH_QUICK === "1";
 
 // ── results ──────────────────────────────────────────────────────────────
-
-/** One measured variant of a scenario. */
-export interface Row {
-  name: string;
-  /** Milliseconds. */
-  median: number;
-  /** Milliseconds. */
-  p95: number;
-  samples: number;
-  /** Median ÷ the native row's median, measured in the same run. */
-  ratio?: number;
-  succeeded?: number;
-  failed?: number;
-  /** Anything else worth printing (queries sent, steps per second…). */
-  extra?: Record<string, number | string>;
-}
-
-/** What one scenario produced on this runtime. */
-export interface ScenarioResult {
-  id: string;
-  title: string;
-  rows: Row[];
-  /** How it was measured, in a sentence or two. */
-  method: string;
-  skipped?: string;
-}
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;

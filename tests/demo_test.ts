@@ -9,8 +9,9 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import type { DialTimings } from "../mod.ts";
+import type { DialTimings, FamilyLookupTiming } from "../mod.ts";
 import { startEchoServer } from "./_tcp_fixtures.ts";
+import { startTlsServer } from "./_tls_fixtures.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -25,9 +26,18 @@ function runDemo(args: string[]): Promise<Run> {
   const argv = "Deno" in globalThis
     ? ["run", "-A", "demo.ts", ...args]
     : ["demo.ts", ...args];
-  const child = spawn(process.execPath, argv, {
+  return runCommand(process.execPath, argv);
+}
+
+/** Runs `command ARGV` in the repository; kills it after 20 s. */
+function runCommand(
+  command: string,
+  argv: string[],
+  env: Record<string, string> = {},
+): Promise<Run> {
+  const child = spawn(command, argv, {
     cwd: ROOT,
-    env: { ...process.env, NO_COLOR: "1" },
+    env: { ...process.env, NO_COLOR: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
@@ -76,6 +86,7 @@ interface DialRun {
 }
 
 interface DemoReport extends DialRun {
+  runtime: string;
   mode: string;
   target: string;
   network: string;
@@ -376,5 +387,185 @@ test("demo --tls prints the handshake in the timeline and waterfall, and the bre
   assert.match(out, /^echo .*read it back/m);
   for (const line of out.split("\n")) {
     assert.ok([...line].length <= 80, `longer than 80 columns: ${line}`);
+  }
+});
+
+/** This runtime's name, as the demo's report starts its `runtime`. */
+const RUNTIME = "Deno" in globalThis
+  ? "deno"
+  : "Bun" in globalThis
+  ? "bun"
+  : "node";
+
+test("demo launcher runs the runtime that launched it, whatever npm_config_user_agent says, and --json writes only JSON to stdout", async () => {
+  const server = await startEchoServer({ host: "127.0.0.1" });
+  try {
+    const target = `127.0.0.1:${server.port}`;
+    // What `npx deno task demo` / `npx bun run demo` inherit from npx; under
+    // Node, another runtime's agent: the launcher must not believe either.
+    const agent = RUNTIME === "node"
+      ? "bun/1.4.5 npm/? node/v24.0.0 linux x64"
+      : "npm/10.9.2 node/v24.0.0 linux x64 workspaces/false";
+    const argv = RUNTIME === "deno"
+      ? ["task", "demo", "--json", target]
+      : RUNTIME === "bun"
+      ? ["run", "demo", "--json", target]
+      : undefined;
+    const run = argv === undefined
+      ? await runCommand("bash", ["scripts/demo.sh", "--json", target], {
+        npm_config_user_agent: agent,
+      })
+      : await runCommand(process.execPath, argv, {
+        npm_config_user_agent: agent,
+      });
+    assert.equal(run.code, 0, run.stderr);
+    // Only the JSON document on stdout: deno's "Task demo" and bun's
+    // "$ bash scripts/demo.sh" lines go to stderr.
+    const report = JSON.parse(run.stdout) as DemoReport;
+    assert.match(report.runtime, new RegExp(`^${RUNTIME} \\d`));
+    assert.equal(report.winner?.addr, target);
+  } finally {
+    await server.close();
+  }
+});
+
+test(
+  "demo: `npm run -s demo -- --json` (as the help says) writes only JSON to stdout",
+  {
+    skip: RUNTIME !== "node" && "npm is run from the Node tests",
+  },
+  async () => {
+    const server = await startEchoServer({ host: "127.0.0.1" });
+    try {
+      const target = `127.0.0.1:${server.port}`;
+      const run = await runCommand("npm", [
+        "run",
+        "-s",
+        "demo",
+        "--",
+        "--json",
+        target,
+      ]);
+      assert.equal(run.code, 0, run.stderr);
+      const report = JSON.parse(run.stdout) as DemoReport;
+      assert.match(report.runtime, /^node \d/);
+      const help = await runDemo(["--help"]);
+      assert.match(help.stdout, /npm run -s demo -- --json/);
+    } finally {
+      await server.close();
+    }
+  },
+);
+
+test("demo prints the dial's real error in the breakdown when the address is invalid, not `dial ?: pending`", async () => {
+  const run = await runDemo(["localhost:99999"]);
+  assert.equal(run.code, 1, run.stderr);
+  assert.doesNotMatch(run.stdout, /dial \?|pending/);
+  assert.match(
+    run.stdout,
+    /^ +dial localhost:99999 \(tcp\): failed: address 99999: invalid port$/m,
+  );
+  assert.match(run.stdout, /^error +address 99999: invalid port$/m);
+
+  const json = await runDemo(["--json", "localhost:99999"]);
+  assert.equal(json.code, 1);
+  const report = JSON.parse(json.stdout) as DemoReport;
+  assert.equal(report.timings?.outcome, "failed");
+  assert.equal(report.timings?.address, "localhost:99999");
+  assert.equal(report.timings?.error, "address 99999: invalid port");
+  assert.deepEqual(
+    report.events.map((e) => e.type),
+    ["failed"],
+  );
+});
+
+test("demo --tls --ca FILE trusts that CA for a target; without it the system's roots refuse the test certificate", async () => {
+  const server = await startTlsServer({
+    host: "127.0.0.1",
+    alpnProtocols: ["h2", "http/1.1"],
+  });
+  try {
+    const target = `127.0.0.1:${server.port}`;
+    const ca = "tests/fixtures/tls/ca.pem";
+    const run = await runDemo(["--json", "--tls", "--ca", ca, target]);
+    assert.equal(run.code, 0, run.stderr);
+    const report = JSON.parse(run.stdout) as DemoReport;
+    assert.equal(report.error, undefined);
+    assert.equal(report.timings?.tls?.alpnProtocol, "h2");
+    assert.equal(report.timings?.tls?.serverName, "127.0.0.1");
+    assert.equal(report.timings?.tls?.error, undefined);
+
+    const untrusted = await runDemo(["--json", "--tls", target]);
+    assert.equal(untrusted.code, 1, untrusted.stderr);
+    const refused = JSON.parse(untrusted.stdout) as DemoReport;
+    assert.ok(refused.error !== undefined);
+    assert.equal(refused.timings?.outcome, "failed");
+    assert.ok(refused.timings?.tls?.error !== undefined);
+
+    const text = await runDemo(["--tls", "--ca", ca, target]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(
+      text.stdout,
+      /^ +appconnect: +\d+\.\d ms +(TLSv1\.\d, )?ALPN h2$/m,
+    );
+  } finally {
+    await server.close();
+  }
+});
+
+test("demo --ca needs --tls and a readable file (exit 2)", async () => {
+  const alone = await runDemo(["--ca", "tests/fixtures/tls/ca.pem"]);
+  assert.equal(alone.code, 2);
+  assert.match(alone.stderr, /--ca applies to --tls only/);
+  const missing = await runDemo([
+    "--tls",
+    "--ca",
+    "no/such/ca.pem",
+    "127.0.0.1:1",
+  ]);
+  assert.equal(missing.code, 2);
+  assert.equal(missing.stdout, "");
+  assert.match(missing.stderr, /--ca: cannot read "no\/such\/ca\.pem"/);
+  const help = await runDemo(["--help"]);
+  assert.match(help.stdout, /--ca FILE/);
+});
+
+test("demo localhost: the timeline's answer times are the breakdown's, and no DNS query is claimed for a name the system resolver answers", async () => {
+  const server = await startEchoServer({ host: "127.0.0.1" });
+  try {
+    const target = `localhost:${server.port}`;
+    const json = await runDemo(["--json", target]);
+    assert.equal(json.code, 0, json.stderr);
+    const report = JSON.parse(json.stdout) as DemoReport;
+    const lookup = report.timings?.lookup;
+    assert.ok(lookup !== undefined);
+    const answers = report.events.filter((e) => e.type === "dnsAnswer");
+    assert.ok(answers.length > 0, JSON.stringify(report.events));
+    for (const e of answers) {
+      const own: FamilyLookupTiming | undefined = e.family === 4
+        ? lookup.ipv4
+        : lookup.ipv6;
+      assert.equal(e.t, own?.end, JSON.stringify({ e, lookup }));
+    }
+    for (const a of report.timings!.attempts) {
+      const start = report.events.find((e) =>
+        e.type === "connectStart" && e.attempt === a.attempt
+      );
+      assert.equal(start?.t, a.start);
+    }
+    assert.ok(report.events.every((e) => e.type !== "dnsQuery"));
+
+    const text = await runDemo([target]);
+    assert.equal(text.code, 0, text.stderr);
+    const out = text.stdout;
+    assert.doesNotMatch(out, /query sent/);
+    assert.match(out, /resolver: system \(\/etc\/hosts, then DNS\)/);
+    // The A row of the timeline and "A 1 at X ms" of the breakdown agree.
+    const row = out.match(/^ +([\d.]+) ms +dns +A +127\.0\.0\.1$/m);
+    const note = out.match(/namelookup: .*\bA 1 at ([\d.]+) ms/);
+    assert.ok(row !== null && note !== null, out);
+    assert.equal(row[1], note[1]);
+  } finally {
+    await server.close();
   }
 });

@@ -6,17 +6,12 @@
  */
 
 import type { Family, Resolver } from "../src/types.ts";
-import { queryAddrs } from "./_dns_client.ts";
 import {
-  abortable,
-  checkResolverOptions,
-  localAnswer,
   type ResolvedAddr,
   type ResolverOptions,
-  systemLookup,
   toResolvedAddrs,
 } from "./_dns_common.ts";
-import { HostsFile, systemHostsFile } from "./_hosts_file.ts";
+import { buildResolver } from "./_resolver.ts";
 
 export type { ResolvedAddr, ResolverOptions } from "./_dns_common.ts";
 
@@ -74,27 +69,7 @@ function bunDns(): BunDnsLike | undefined {
  * ```
  */
 export function createResolver(options?: ResolverOptions): Resolver {
-  const { nameServer, timeout, hostsFile } = checkResolverOptions(options);
-  if (nameServer === undefined) {
-    const hosts = hostsFile === false
-      ? undefined
-      : hostsFile === undefined
-      ? systemHostsFile()
-      : new HostsFile(hostsFile, { nsswitch: false });
-    return {
-      lookup: (host, family, { signal }) =>
-        systemLookup(host, family, signal, getaddrinfo, hosts),
-    };
-  }
-  return {
-    lookup(host, family, { signal }) {
-      const local = localAnswer(host, family, false);
-      if (local !== undefined) {
-        return abortable(signal, () => Promise.resolve(local));
-      }
-      return queryAddrs(host, family, { server: nameServer, timeout, signal });
-    },
-  };
+  return buildResolver(getaddrinfo, options);
 }
 
 /**

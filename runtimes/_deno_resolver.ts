@@ -9,19 +9,9 @@
 // (hickory) that reads /etc/resolv.conf but not /etc/hosts or nsswitch.
 // Deno's `node:dns` `lookup` is implemented with getaddrinfo, so it is the
 // system resolver here.
-import { promises as dns } from "node:dns";
-import type { Family, Resolver } from "../src/types.ts";
-import { queryAddrs } from "./_dns_client.ts";
-import {
-  abortable,
-  checkResolverOptions,
-  localAnswer,
-  type ResolvedAddr,
-  type ResolverOptions,
-  systemLookup,
-  toResolvedAddrs,
-} from "./_dns_common.ts";
-import { HostsFile, systemHostsFile } from "./_hosts_file.ts";
+import type { Resolver } from "../src/types.ts";
+import type { ResolverOptions } from "./_dns_common.ts";
+import { buildResolver, nodeDnsLookup } from "./_resolver.ts";
 
 export type { ResolvedAddr, ResolverOptions } from "./_dns_common.ts";
 
@@ -63,27 +53,7 @@ export type { ResolvedAddr, ResolverOptions } from "./_dns_common.ts";
  * ```
  */
 export function createResolver(options?: ResolverOptions): Resolver {
-  const { nameServer, timeout, hostsFile } = checkResolverOptions(options);
-  if (nameServer === undefined) {
-    const hosts = hostsFile === false
-      ? undefined
-      : hostsFile === undefined
-      ? systemHostsFile()
-      : new HostsFile(hostsFile, { nsswitch: false });
-    return {
-      lookup: (host, family, { signal }) =>
-        systemLookup(host, family, signal, getaddrinfo, hosts),
-    };
-  }
-  return {
-    lookup(host, family, { signal }) {
-      const local = localAnswer(host, family, false);
-      if (local !== undefined) {
-        return abortable(signal, () => Promise.resolve(local));
-      }
-      return queryAddrs(host, family, { server: nameServer, timeout, signal });
-    },
-  };
+  return buildResolver(nodeDnsLookup, options);
 }
 
 /**
@@ -99,15 +69,3 @@ export function createResolver(options?: ResolverOptions): Resolver {
  * ```
  */
 export const resolver: Resolver = createResolver();
-
-async function getaddrinfo(
-  host: string,
-  family: Family,
-): Promise<ResolvedAddr[]> {
-  const records = await dns.lookup(host, {
-    family,
-    all: true,
-    order: "verbatim",
-  });
-  return toResolvedAddrs(records, family);
-}

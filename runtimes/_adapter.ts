@@ -21,6 +21,7 @@ import {
   type SourceAddressProbe,
 } from "../mod.ts";
 import { withDiagnostics } from "./_diagnostics.ts";
+import { probeSourceAddress } from "./_source_probe.ts";
 
 // Importing any adapter installs the storage, once per process, so that
 // `runWithContext(ctx, fn)` reaches dials made anywhere inside `fn`.
@@ -33,11 +34,7 @@ if (!hasContextStorage()) setContextStorage(new AsyncLocalStorage<Context>());
  * ```ts ignore
  * import { bindDial, type RuntimeParts } from "./_adapter.ts";
  *
- * const parts: RuntimeParts<DenoConn> = {
- *   resolver,
- *   dialer,
- *   sourceAddress: probeSourceAddress,
- * };
+ * const parts: RuntimeParts<DenoConn> = { resolver, dialer };
  * const adapterDial = bindDial(parts);
  * ```
  */
@@ -46,8 +43,11 @@ export interface RuntimeParts<C> {
   resolver: Resolver;
   /** The runtime's dialer; always this one. */
   dialer: Dialer<C>;
-  /** The default source-address probe, replaced by `options.sourceAddress`. */
-  sourceAddress: SourceAddressProbe;
+  /**
+   * The default source-address probe, replaced by `options.sourceAddress`.
+   * @default {probeSourceAddress}
+   */
+  sourceAddress?: SourceAddressProbe;
 }
 
 /** The options every adapter's `dial` takes: the core's and a resolver. */
@@ -64,12 +64,13 @@ export interface AdapterDialOptions extends DialOptions {
  * nothing of its own without options (the defaults object is shared) and
  * one options copy with them, as before.
  *
- * @param parts The runtime's resolver, dialer and probe.
+ * @param parts The runtime's resolver and dialer (and probe: the UDP one
+ * of `_source_probe.ts` by default, which serves all three runtimes).
  * @returns The adapter's `dial`, before its per-runtime overloads.
  *
  * @example An entry file's dial
  * ```ts ignore
- * const adapterDial = bindDial({ resolver, dialer, sourceAddress });
+ * const adapterDial = bindDial({ resolver, dialer });
  *
  * export function dial(address: string, options?: RuntimeDialOptions) {
  *   return adapterDial(address, options);
@@ -79,7 +80,7 @@ export interface AdapterDialOptions extends DialOptions {
 export function bindDial<C>(
   parts: RuntimeParts<C>,
 ): (address: string, options?: AdapterDialOptions) => Promise<C> {
-  const { resolver, dialer, sourceAddress } = parts;
+  const { resolver, dialer, sourceAddress = probeSourceAddress } = parts;
   const defaults: CoreDialOptions<C> = { resolver, dialer, sourceAddress };
   return (address, options) => {
     options = withDiagnostics(address, options);

@@ -12,7 +12,7 @@ import process from "node:process";
 import type { ConnectOptions, Dialer, Endpoint } from "../src/types.ts";
 import { acceptNeverAborted, NEVER_ABORTED } from "../src/_shared_signal.ts";
 import { connectError } from "./_errno.ts";
-import { knownRemoteAddr, watchAbort } from "./_conn.ts";
+import { connectHost, knownRemoteAddr, watchAbort } from "./_conn.ts";
 import type { BunConnectLike, BunSocketLike } from "./_bun_types.ts";
 import { BunConn, HANDLERS, Link } from "./_bun_conn.ts";
 import { startTls } from "./_bun_tls.ts";
@@ -42,9 +42,7 @@ function openSocket(
   link: Link,
 ): Promise<BunSocketLike<Link>> {
   return bun().connect({
-    hostname: endpoint.zone === undefined
-      ? endpoint.address
-      : `${endpoint.address}%${endpoint.zone}`,
+    hostname: connectHost(endpoint),
     port: endpoint.port,
     allowHalfOpen: true,
     data: link,

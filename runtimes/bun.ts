@@ -34,7 +34,6 @@ import {
 } from "../mod.ts";
 import { BunConn, BunTLSConn, dialer } from "./_bun_dialer.ts";
 import { createResolver, resolver } from "./_bun_resolver.ts";
-import { probeSourceAddress } from "./_source_probe.ts";
 import { bindDial } from "./_adapter.ts";
 
 export * from "../mod.ts";
@@ -90,11 +89,7 @@ export interface RuntimeDialOptions extends DialOptions {
   resolver?: Resolver;
 }
 
-const adapterDial = bindDial({
-  resolver,
-  dialer,
-  sourceAddress: probeSourceAddress,
-});
+const adapterDial = bindDial({ resolver, dialer });
 
 /**
  * Dials `address` (`host:port`) on Bun with RFC 8305 Happy Eyeballs and

@@ -34,7 +34,6 @@ import {
 } from "../mod.ts";
 import { type DenoConn, type DenoTLSConn, dialer } from "./_deno_dialer.ts";
 import { createResolver, resolver } from "./_deno_resolver.ts";
-import { probeSourceAddress } from "./_source_probe.ts";
 import { bindDial } from "./_adapter.ts";
 
 export * from "../mod.ts";
@@ -84,11 +83,7 @@ export interface RuntimeDialOptions extends DialOptions {
   resolver?: Resolver;
 }
 
-const adapterDial = bindDial({
-  resolver,
-  dialer,
-  sourceAddress: probeSourceAddress,
-});
+const adapterDial = bindDial({ resolver, dialer });
 
 /**
  * Dials `address` (`host:port`) on Deno with RFC 8305 Happy Eyeballs and

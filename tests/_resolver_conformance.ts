@@ -596,7 +596,7 @@ export function resolverConformance(runtime: ResolverRuntime): void {
     assert.deepEqual(await settledResources(before), before);
   });
 
-  // ── the wire format of the own UDP client (used by Deno and Bun) ─────
+  // ── the wire format of the own UDP client (used by all three) ───────
 
   test(`${name}: DNS client encodes a recursive query with an EDNS(0) record`, () => {
     const packet = encodeQuery(0x1234, "dual.test", 28);

@@ -6,17 +6,12 @@
  */
 
 import type { Family, Resolver } from "../src/types.ts";
-import { queryAddrs } from "./_dns_client.ts";
 import {
-  abortable,
-  checkResolverOptions,
-  localAnswer,
   type ResolvedAddr,
   type ResolverOptions,
-  systemLookup,
   toResolvedAddrs,
 } from "./_dns_common.ts";
-import { HostsFile, systemHostsFile } from "./_hosts_file.ts";
+import { buildResolver } from "./_resolver.ts";
 
 export type { ResolvedAddr, ResolverOptions } from "./_dns_common.ts";
 
@@ -49,11 +44,15 @@ function bunDns(): BunDnsLike | undefined {
  * aborted lookup rejects at once and its late result is dropped.
  *
  * With `nameServer` it sends A and AAAA queries over UDP to that server only
- * (no `/etc/hosts`, no search list), one try each, `timeout` ms, and tells
- * NXDOMAIN (`no such host`) from NODATA (`[]`); answers carry `ttl`. An
+ * (no `/etc/hosts`, no search list), one try each, `timeout` ms. NXDOMAIN
+ * and NODATA (no record of that family) reject as Go's resolver reports
+ * them, naming the server (`lookup h on 127.0.0.1:53: no such host`,
+ * `isNotFound`; the dial ignores a family that failed so when the other has
+ * addresses), SERVFAIL as a temporary `server misbehaving`; answers carry
+ * `ttl`. An
  * abort closes the socket at once. This does not use Bun's `node:dns`
- * `Resolver`: it reports NODATA as `ENOTFOUND`, like NXDOMAIN, and serves
- * answers from its own cache.
+ * `Resolver`: it serves answers from its own cache and reports NODATA as
+ * `ENOTFOUND` without the server.
  *
  * @param options The name server and the per-query timeout.
  * @returns A resolver; its addresses are {@linkcode ResolvedAddr}s.
@@ -74,27 +73,7 @@ function bunDns(): BunDnsLike | undefined {
  * ```
  */
 export function createResolver(options?: ResolverOptions): Resolver {
-  const { nameServer, timeout, hostsFile } = checkResolverOptions(options);
-  if (nameServer === undefined) {
-    const hosts = hostsFile === false
-      ? undefined
-      : hostsFile === undefined
-      ? systemHostsFile()
-      : new HostsFile(hostsFile, { nsswitch: false });
-    return {
-      lookup: (host, family, { signal }) =>
-        systemLookup(host, family, signal, getaddrinfo, hosts),
-    };
-  }
-  return {
-    lookup(host, family, { signal }) {
-      const local = localAnswer(host, family, false);
-      if (local !== undefined) {
-        return abortable(signal, () => Promise.resolve(local));
-      }
-      return queryAddrs(host, family, { server: nameServer, timeout, signal });
-    },
-  };
+  return buildResolver(getaddrinfo, options);
 }
 
 /**

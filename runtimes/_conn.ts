@@ -73,6 +73,19 @@ export function knownRemoteAddr(endpoint: Endpoint): NetAddr | undefined {
 }
 
 /**
+ * The host a runtime's connect call takes for `endpoint`: the address, with
+ * `%zone` appended when it has one.
+ *
+ * @param endpoint What to connect to.
+ * @returns `"::1"`, `"fe80::1%eth0"`, `"127.0.0.1"`.
+ */
+export function connectHost(endpoint: Endpoint): string {
+  return endpoint.zone === undefined
+    ? endpoint.address
+    : `${endpoint.address}%${endpoint.zone}`;
+}
+
+/**
  * Watches `signal` while a connect is in flight: calls `onAbort` once if it
  * aborts, and stops watching when `done()` is called (success or failure).
  * The listener is added with `{ once: true }` and always removed.

@@ -16,6 +16,7 @@ import type {
 import { acceptNeverAborted, NEVER_ABORTED } from "../src/_shared_signal.ts";
 import { connectError } from "./_errno.ts";
 import { tlsError } from "./_tls_common.ts";
+import { connectHost } from "./_conn.ts";
 
 /**
  * The connection the Deno dialer returns: Deno's own `TcpConn`.
@@ -62,9 +63,7 @@ function connect(
   let pending: Promise<DenoConn>;
   try {
     pending = Deno.connect({
-      hostname: endpoint.zone === undefined
-        ? endpoint.address
-        : `${endpoint.address}%${endpoint.zone}`,
+      hostname: connectHost(endpoint),
       port: endpoint.port,
       transport: "tcp",
       autoSelectFamily: false,
@@ -102,9 +101,7 @@ async function connectWatching(
     // the signal's reason and closes its socket; once connected, the
     // connection no longer depends on the signal.
     conn = await Deno.connect({
-      hostname: endpoint.zone === undefined
-        ? endpoint.address
-        : `${endpoint.address}%${endpoint.zone}`,
+      hostname: connectHost(endpoint),
       port: endpoint.port,
       transport: "tcp",
       autoSelectFamily: false,

@@ -9,19 +9,9 @@
 // (hickory) that reads /etc/resolv.conf but not /etc/hosts or nsswitch.
 // Deno's `node:dns` `lookup` is implemented with getaddrinfo, so it is the
 // system resolver here.
-import { promises as dns } from "node:dns";
-import type { Family, Resolver } from "../src/types.ts";
-import { queryAddrs } from "./_dns_client.ts";
-import {
-  abortable,
-  checkResolverOptions,
-  localAnswer,
-  type ResolvedAddr,
-  type ResolverOptions,
-  systemLookup,
-  toResolvedAddrs,
-} from "./_dns_common.ts";
-import { HostsFile, systemHostsFile } from "./_hosts_file.ts";
+import type { Resolver } from "../src/types.ts";
+import type { ResolverOptions } from "./_dns_common.ts";
+import { buildResolver, nodeDnsLookup } from "./_resolver.ts";
 
 export type { ResolvedAddr, ResolverOptions } from "./_dns_common.ts";
 
@@ -38,8 +28,12 @@ export type { ResolvedAddr, ResolverOptions } from "./_dns_common.ts";
  * late result is dropped.
  *
  * With `nameServer` it sends A and AAAA queries over UDP to that server only
- * (no `/etc/hosts`, no search list), one try each, `timeout` ms, and tells
- * NXDOMAIN (`no such host`) from NODATA (`[]`); answers carry `ttl`. An
+ * (no `/etc/hosts`, no search list), one try each, `timeout` ms. NXDOMAIN
+ * and NODATA (no record of that family) reject as Go's resolver reports
+ * them, naming the server (`lookup h on 127.0.0.1:53: no such host`,
+ * `isNotFound`; the dial ignores a family that failed so when the other has
+ * addresses), SERVFAIL as a temporary `server misbehaving`; answers carry
+ * `ttl`. An
  * abort closes the socket at once. This does not use `Deno.resolveDns`: it
  * fails NXDOMAIN, NODATA, SERVFAIL and REFUSED with one and the same
  * `NotFound` error, gives no TTL, and has no timeout of its own (15 s).
@@ -63,27 +57,7 @@ export type { ResolvedAddr, ResolverOptions } from "./_dns_common.ts";
  * ```
  */
 export function createResolver(options?: ResolverOptions): Resolver {
-  const { nameServer, timeout, hostsFile } = checkResolverOptions(options);
-  if (nameServer === undefined) {
-    const hosts = hostsFile === false
-      ? undefined
-      : hostsFile === undefined
-      ? systemHostsFile()
-      : new HostsFile(hostsFile, { nsswitch: false });
-    return {
-      lookup: (host, family, { signal }) =>
-        systemLookup(host, family, signal, getaddrinfo, hosts),
-    };
-  }
-  return {
-    lookup(host, family, { signal }) {
-      const local = localAnswer(host, family, false);
-      if (local !== undefined) {
-        return abortable(signal, () => Promise.resolve(local));
-      }
-      return queryAddrs(host, family, { server: nameServer, timeout, signal });
-    },
-  };
+  return buildResolver(nodeDnsLookup, options);
 }
 
 /**
@@ -99,15 +73,3 @@ export function createResolver(options?: ResolverOptions): Resolver {
  * ```
  */
 export const resolver: Resolver = createResolver();
-
-async function getaddrinfo(
-  host: string,
-  family: Family,
-): Promise<ResolvedAddr[]> {
-  const records = await dns.lookup(host, {
-    family,
-    all: true,
-    order: "verbatim",
-  });
-  return toResolvedAddrs(records, family);
-}

@@ -50,6 +50,7 @@ import type {
   TLSHandshakeStartInfo,
   Trace,
 } from "../src/trace.ts";
+import { HOOK_NAMES } from "../src/trace.ts";
 import type { Network } from "../src/types.ts";
 
 /**
@@ -170,20 +171,8 @@ export interface DiagnosticsMessages {
   dialDone: DiagnosticsBase & DialDoneInfo;
 }
 
-/** The hooks in publishing order, with their channels (held: Node keeps
- * channels weakly, and a held channel makes `hasSubscribers` one read). */
-const HOOKS: readonly HookName[] = [
-  "dialStart",
-  "dnsStart",
-  "dnsAnswer",
-  "dnsDone",
-  "connectStart",
-  "connectDone",
-  "tlsHandshakeStart",
-  "tlsHandshakeDone",
-  "dialDone",
-];
-
+// The channels, held: Node keeps channels weakly, and a held channel makes
+// `hasSubscribers` one read.
 const dialStartChannel = channel(DIAGNOSTICS_CHANNELS.dialStart);
 const dnsStartChannel = channel(DIAGNOSTICS_CHANNELS.dnsStart);
 const dnsAnswerChannel = channel(DIAGNOSTICS_CHANNELS.dnsAnswer);
@@ -194,17 +183,10 @@ const tlsStartChannel = channel(DIAGNOSTICS_CHANNELS.tlsHandshakeStart);
 const tlsDoneChannel = channel(DIAGNOSTICS_CHANNELS.tlsHandshakeDone);
 const dialDoneChannel = channel(DIAGNOSTICS_CHANNELS.dialDone);
 
-const CHANNELS: readonly Channel[] = [
-  dialStartChannel,
-  dnsStartChannel,
-  dnsAnswerChannel,
-  dnsDoneChannel,
-  connectStartChannel,
-  connectDoneChannel,
-  tlsStartChannel,
-  tlsDoneChannel,
-  dialDoneChannel,
-];
+// By the core's hook list; `channel(name)` gives the very objects held above.
+const CHANNELS: readonly Channel[] = HOOK_NAMES.map((hook) =>
+  channel(DIAGNOSTICS_CHANNELS[hook])
+);
 
 let lastDialId = 0;
 
@@ -270,10 +252,10 @@ export function diagnosticTrace(
   const dialId = ++lastDialId;
   const startTime = now();
   const trace: Trace = {};
-  for (let i = 0; i < HOOKS.length; i++) {
+  for (let i = 0; i < HOOK_NAMES.length; i++) {
     const ch = CHANNELS[i]!;
     if (!ch.hasSubscribers) continue;
-    (trace as Record<HookName, (info: object) => void>)[HOOKS[i]!] = (
+    (trace as Record<HookName, (info: object) => void>)[HOOK_NAMES[i]!] = (
       info,
     ) => {
       // Checked again: the subscriber may have left since the dial began.
@@ -379,7 +361,7 @@ export function withDiagnostics<O extends DiagnosticsDialOptions>(
  */
 export function composeTraces(first: Trace, second: Trace): Trace {
   const composed: Trace = {};
-  for (const hook of HOOKS) {
+  for (const hook of HOOK_NAMES) {
     const a = first[hook] as ((info: unknown) => unknown) | undefined;
     const b = second[hook] as ((info: unknown) => unknown) | undefined;
     if (a === undefined && b === undefined) continue;

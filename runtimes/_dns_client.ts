@@ -2,11 +2,13 @@
  * A minimal RFC 1035 stub resolver over UDP (`node:dgram`): one A or AAAA
  * query to one name server, one answer, no retries, no TCP.
  *
- * The Deno and Bun adapters use it for `createResolver({ nameServer })`
- * because their native APIs cannot report what the core needs:
+ * All three adapters use it for `createResolver({ nameServer })` because
+ * the native APIs cannot report what the core needs, or not alike:
  * `Deno.resolveDns` fails NXDOMAIN, NODATA, SERVFAIL and REFUSED alike with
  * the same `NotFound` error, has no TTL and no per-query timeout; Bun's
- * `node:dns` `Resolver` reports NODATA as `ENOTFOUND` and caches answers.
+ * `node:dns` `Resolver` reports NODATA as `ENOTFOUND` and caches answers;
+ * Node's (c-ares) stretches the timeout it is given and retries a truncated
+ * answer over TCP, which this client reports as an error on every runtime.
  * Here the response code is read from the header itself.
  *
  * Not part of the public API.

@@ -25,6 +25,7 @@ import { connectError } from "./_errno.ts";
 import {
   checkChunk,
   closedError,
+  connectHost,
   knownRemoteAddr,
   READ_HIGH_WATER_MARK,
   watchAbort,
@@ -339,9 +340,7 @@ function connect(
   if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<NodeConn>((resolve, reject) => {
     const socket = netConnect({
-      host: endpoint.zone === undefined
-        ? endpoint.address
-        : `${endpoint.address}%${endpoint.zone}`,
+      host: connectHost(endpoint),
       port: endpoint.port,
       family: endpoint.family,
       autoSelectFamily: false,

@@ -25,22 +25,16 @@
  * @module
  */
 
-import { AsyncLocalStorage } from "node:async_hooks";
 import {
-  type Context,
-  dial as coreDial,
   dialerHistory,
   type DialOptions,
-  hasContextStorage,
   type HistoryStore,
   type Resolver,
-  setContextStorage,
   type TLSOptions,
 } from "../mod.ts";
 import { BunConn, BunTLSConn, dialer } from "./_bun_dialer.ts";
 import { createResolver, resolver } from "./_bun_resolver.ts";
-import { probeSourceAddress } from "./_source_probe.ts";
-import { withDiagnostics } from "./_diagnostics.ts";
+import { bindDial } from "./_adapter.ts";
 
 export * from "../mod.ts";
 export {
@@ -72,8 +66,6 @@ export type {
   BunTLSUpgradeSettings,
 } from "./_bun_dialer.ts";
 
-if (!hasContextStorage()) setContextStorage(new AsyncLocalStorage<Context>());
-
 /**
  * Options for this adapter's {@linkcode dial}.
  *
@@ -97,7 +89,7 @@ export interface RuntimeDialOptions extends DialOptions {
   resolver?: Resolver;
 }
 
-const defaults = { resolver, dialer, sourceAddress: probeSourceAddress };
+const adapterDial = bindDial({ resolver, dialer });
 
 /**
  * Dials `address` (`host:port`) on Bun with RFC 8305 Happy Eyeballs and
@@ -164,12 +156,5 @@ export function dial(
   address: string,
   options?: RuntimeDialOptions,
 ): Promise<BunConn> {
-  options = withDiagnostics(address, options);
-  if (options === undefined) return coreDial(address, defaults);
-  return coreDial(address, {
-    ...options,
-    resolver: options.resolver ?? resolver,
-    dialer,
-    sourceAddress: options.sourceAddress ?? probeSourceAddress,
-  });
+  return adapterDial(address, options);
 }

@@ -25,22 +25,16 @@
  * @module
  */
 
-import { AsyncLocalStorage } from "node:async_hooks";
 import {
-  type Context,
-  dial as coreDial,
   dialerHistory,
   type DialOptions,
-  hasContextStorage,
   type HistoryStore,
   type Resolver,
-  setContextStorage,
   type TLSOptions,
 } from "../mod.ts";
 import { type DenoConn, type DenoTLSConn, dialer } from "./_deno_dialer.ts";
 import { createResolver, resolver } from "./_deno_resolver.ts";
-import { probeSourceAddress } from "./_source_probe.ts";
-import { withDiagnostics } from "./_diagnostics.ts";
+import { bindDial } from "./_adapter.ts";
 
 export * from "../mod.ts";
 export {
@@ -66,8 +60,6 @@ export const history: HistoryStore = dialerHistory(dialer);
 export type { ResolvedAddr, ResolverOptions } from "./_deno_resolver.ts";
 export type { DenoConn, DenoTLSConn };
 
-if (!hasContextStorage()) setContextStorage(new AsyncLocalStorage<Context>());
-
 /**
  * Options for this adapter's {@linkcode dial}.
  *
@@ -91,7 +83,7 @@ export interface RuntimeDialOptions extends DialOptions {
   resolver?: Resolver;
 }
 
-const defaults = { resolver, dialer, sourceAddress: probeSourceAddress };
+const adapterDial = bindDial({ resolver, dialer });
 
 /**
  * Dials `address` (`host:port`) on Deno with RFC 8305 Happy Eyeballs and
@@ -158,12 +150,5 @@ export function dial(
   address: string,
   options?: RuntimeDialOptions,
 ): Promise<DenoConn | DenoTLSConn> {
-  options = withDiagnostics(address, options);
-  if (options === undefined) return coreDial(address, defaults);
-  return coreDial(address, {
-    ...options,
-    resolver: options.resolver ?? resolver,
-    dialer,
-    sourceAddress: options.sourceAddress ?? probeSourceAddress,
-  });
+  return adapterDial(address, options);
 }

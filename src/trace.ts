@@ -601,3 +601,19 @@ export function withTrace(parent: Context, trace: Trace): Context {
 export function contextTrace(ctx: Context): Trace | undefined {
   return ctx.value(TraceKey);
 }
+
+/**
+ * Every trace hook, in the order a dial fires them (the list the core
+ * composes traces by); for the adapters, whose diagnostics channels
+ * publish the same hooks.
+ *
+ * @internal
+ *
+ * @example Listing the hooks
+ * ```ts ignore
+ * import { HOOK_NAMES } from "./trace.ts";
+ *
+ * console.log(HOOK_NAMES[0]); // "dialStart"
+ * ```
+ */
+export const HOOK_NAMES: readonly HookName[] = HOOKS;

@@ -12,8 +12,10 @@ import { test } from "./_test.ts";
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
 import process from "node:process";
-import { DNSError } from "../src/errors.ts";
-import type { IPAddr, Resolver } from "../src/types.ts";
+import { dial } from "../src/dial.ts";
+import { DialError, DNSError } from "../src/errors.ts";
+import type { DNSDoneInfo, Trace } from "../src/trace.ts";
+import type { Dialer, Endpoint, IPAddr, Resolver } from "../src/types.ts";
 import type { ResolvedAddr, ResolverOptions } from "../runtimes/_dns_common.ts";
 import {
   decodeResponse,
@@ -41,6 +43,8 @@ const ZONE: DnsZone = {
   "v4only.test": { A: ["127.0.0.1"] },
   "v6only.test": { AAAA: ["::1"] },
   "empty.test": {},
+  "nodata.test": {},
+  "one4.test": { A: ["127.0.0.1"] },
   "servfail.test": { rcode: "SERVFAIL" },
   "refused.test": { rcode: "REFUSED" },
   "drop.test": { drop: true },
@@ -214,20 +218,71 @@ export function resolverConformance(runtime: ResolverRuntime): void {
     });
   });
 
-  test(`${name}: name-server resolver resolves [] when the name has no record of the family (NODATA)`, async () => {
-    await withServer(async (_server, ns) => {
-      assert.deepEqual(
-        await ns.lookup("v4only.test", 6, { signal: signal() }),
-        [],
+  test(`${name}: name-server resolver rejects NODATA (no record of the family) as Go does: "no such host", naming the server`, async () => {
+    await withServer(async (server, ns) => {
+      for (
+        const [host, family] of [
+          ["v4only.test", 6],
+          ["v6only.test", 4],
+          ["empty.test", 4],
+          ["nodata.test", 4],
+          ["nodata.test", 6],
+        ] as const
+      ) {
+        await assert.rejects(
+          ns.lookup(host, family, { signal: signal() }),
+          (err) => {
+            assert.ok(err instanceof DNSError, String(err));
+            // Go: lookup nodata.test on 127.0.0.1:53: no such host
+            assert.equal(
+              err.message,
+              `lookup ${host} on 127.0.0.1:${server.port}: no such host`,
+            );
+            assert.equal(err.host, host);
+            assert.equal(err.server, `127.0.0.1:${server.port}`);
+            assert.equal(err.isNotFound, true);
+            assert.equal(err.isTimeout, false);
+            assert.equal(err.isTemporary, false);
+            return true;
+          },
+          `${host} family ${family}`,
+        );
+      }
+    });
+  });
+
+  test(`${name}: a dial through the name-server resolver names the server for NODATA, in Go's words`, async () => {
+    await withServer(async (server, ns) => {
+      const at = `127.0.0.1:${server.port}`;
+      const dialer: Dialer<Endpoint> = {
+        connect: (endpoint) => Promise.resolve(endpoint),
+        close: () => {},
+      };
+      const done: DNSDoneInfo[] = [];
+      const trace: Trace = { dnsDone: (info) => void done.push(info) };
+      const rejectsWith = (dialing: Promise<unknown>, message: string) =>
+        assert.rejects(dialing, (err: unknown) => {
+          assert.ok(err instanceof DialError, String(err));
+          assert.equal(err.message, message);
+          return true;
+        });
+      await rejectsWith(
+        dial("nodata.test:80", { resolver: ns, dialer, trace }),
+        `dial tcp: lookup nodata.test on ${at}: no such host`,
       );
-      assert.deepEqual(
-        await ns.lookup("v6only.test", 4, { signal: signal() }),
-        [],
+      assert.equal(
+        done[0]?.error?.message,
+        `lookup nodata.test on ${at}: no such host`,
       );
-      assert.deepEqual(
-        await ns.lookup("empty.test", 4, { signal: signal() }),
-        [],
+      // Go: dial tcp6: lookup one4.test on 127.0.0.1:53: no such host
+      await rejectsWith(
+        dial("one4.test:80", { network: "tcp6", resolver: ns, dialer }),
+        `dial tcp6: lookup one4.test on ${at}: no such host`,
       );
+      // The family without records is ignored when the other has some.
+      const endpoint = await dial("one4.test:80", { resolver: ns, dialer });
+      assert.equal(endpoint.address, "127.0.0.1");
+      assert.equal(endpoint.port, 80);
     });
   });
 
@@ -456,6 +511,8 @@ export function resolverConformance(runtime: ResolverRuntime): void {
       family: 4 | 6,
       options: { signal: AbortSignal; timeout: number },
     ) => Promise<IPAddr[]>,
+    // NODATA: the DNS client resolves [], a resolver rejects as Go does.
+    noData: "fulfilled" | "rejected",
   ): Promise<void> {
     const port = await closedUdpPort();
     const server = await startDnsServer({ zone: ZONE });
@@ -489,7 +546,7 @@ export function resolverConformance(runtime: ResolverRuntime): void {
         [
           "rejected",
           "fulfilled",
-          "fulfilled",
+          noData,
           "rejected",
           "rejected",
           "rejected",
@@ -504,8 +561,12 @@ export function resolverConformance(runtime: ResolverRuntime): void {
 
   test(`${name}: resolvers leave no timer or socket behind, whatever the outcome`, async () => {
     const before = await settledResources();
-    await everyOutcome((nameServer, host, family, { signal, timeout }) =>
-      createResolver({ nameServer, timeout }).lookup(host, family, { signal })
+    await everyOutcome(
+      (nameServer, host, family, { signal, timeout }) =>
+        createResolver({ nameServer, timeout }).lookup(host, family, {
+          signal,
+        }),
+      "rejected",
     );
     const aborted = new AbortController();
     aborted.abort(new Error("before"));
@@ -518,22 +579,24 @@ export function resolverConformance(runtime: ResolverRuntime): void {
 
   test(`${name}: DNS client leaves no timer or socket behind, whatever the outcome`, async () => {
     const before = await settledResources();
-    await everyOutcome(({ address, port }, host, family, options) =>
-      queryAddrs(host, family, {
-        ...options,
-        server: {
-          ip: address,
-          address,
-          port,
-          family: 4,
-          text: `${address}:${port}`,
-        },
-      })
+    await everyOutcome(
+      ({ address, port }, host, family, options) =>
+        queryAddrs(host, family, {
+          ...options,
+          server: {
+            ip: address,
+            address,
+            port,
+            family: 4,
+            text: `${address}:${port}`,
+          },
+        }),
+      "fulfilled",
     );
     assert.deepEqual(await settledResources(before), before);
   });
 
-  // ── the wire format of the own UDP client (used by Deno and Bun) ─────
+  // ── the wire format of the own UDP client (used by all three) ───────
 
   test(`${name}: DNS client encodes a recursive query with an EDNS(0) record`, () => {
     const packet = encodeQuery(0x1234, "dual.test", 28);

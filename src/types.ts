@@ -146,6 +146,85 @@ export interface Resolver {
    * @param address The address whose connect failed.
    */
   connectFailed?(host: string, address: IPAddr): void;
+  /**
+   * Looks up the service (SVCB/HTTPS, RFC 9460) records of `host` for
+   * Happy Eyeballs v3: an HTTPS query for `scheme: "https"` on port 443,
+   * an HTTPS query of `_port._https.host` on another port, an SVCB query
+   * of `_port._scheme.host` for other schemes. Optional: a resolver
+   * without it keeps RFC 8305 behaviour.
+   *
+   * Resolves `[]` when the name has no such record; rejects with a
+   * {@linkcode DNSError} for NXDOMAIN or a failure. AliasMode records
+   * (priority 0) are returned as they are: the dial follows them.
+   *
+   * @param host The host name, without brackets or port.
+   * @param options The abort signal, the scheme and the port dialled.
+   * @returns The records found, in the order the resolver gives them.
+   */
+  lookupService?(
+    host: string,
+    options: LookupServiceOptions,
+  ): Promise<ServiceRecord[]>;
+}
+
+/**
+ * Options passed to {@linkcode Resolver.lookupService}.
+ *
+ * @example The options of an HTTPS query
+ * ```ts
+ * import type { LookupServiceOptions } from "@nettrace/nettrace";
+ *
+ * const options: LookupServiceOptions = {
+ *   signal: new AbortController().signal,
+ *   scheme: "https",
+ *   port: 443,
+ * };
+ * ```
+ */
+export interface LookupServiceOptions extends LookupOptions {
+  /** The URI scheme the service is for: `"https"` asks for HTTPS records. */
+  scheme: "https" | (string & Record<never, never>);
+  /** The port the caller dials; it names the query when it is not the scheme's default. */
+  port: number;
+}
+
+/**
+ * One SVCB or HTTPS record (RFC 9460), ServiceMode or AliasMode, as
+ * {@linkcode Resolver.lookupService} returns it.
+ *
+ * @example An HTTPS record with ALPN and address hints
+ * ```ts
+ * import type { ServiceRecord } from "@nettrace/nettrace";
+ *
+ * const record: ServiceRecord = {
+ *   priority: 1,
+ *   target: ".",
+ *   alpn: ["h2", "http/1.1"],
+ *   ipv4hint: ["192.0.2.1"],
+ *   ipv6hint: ["2001:db8::1"],
+ *   ttl: 300,
+ * };
+ * ```
+ */
+export interface ServiceRecord {
+  /** SvcPriority: 0 is AliasMode, lower positive values are preferred. */
+  priority: number;
+  /** TargetName: `"."` means the owner name itself. */
+  target: string;
+  /** The `alpn` SvcParam: protocol ids the service offers. */
+  alpn?: string[];
+  /** The `no-default-alpn` SvcParam: the scheme's default ALPN is not offered. */
+  noDefaultAlpn?: boolean;
+  /** The `port` SvcParam: the port to dial instead of the caller's. */
+  port?: number;
+  /** The `ipv4hint` SvcParam: IPv4 addresses of the target. */
+  ipv4hint?: string[];
+  /** The `ipv6hint` SvcParam: IPv6 addresses of the target. */
+  ipv6hint?: string[];
+  /** The `ech` SvcParam: an ECHConfigList, passed through as it came. */
+  ech?: Uint8Array;
+  /** The record's TTL in seconds, when the resolver knows it. */
+  ttl?: number;
 }
 
 /**

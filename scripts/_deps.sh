@@ -2,8 +2,8 @@
 # Sourced by scripts/test.sh, scripts/check.sh and .ci/run (not run directly).
 #
 # System packages (apt): the rule for every script. `npm test` changes nothing
-# outside the clone unless asked. apt_install_if_allowed PKG... installs the
-# given Debian packages only when ALL of these hold:
+# outside the clone unless asked. apt_install_if_allowed WHY PKG... installs
+# the given Debian packages only when ALL of these hold:
 #   - running as root, with apt-get on PATH,
 #   - CI=true (CI sets it; .ci/run exports it) or NETTRACE_APT=1 (opt-in),
 #   - NETTRACE_NO_APT is not 1 (opt-out that wins over both).
@@ -19,8 +19,11 @@
 # installed tree does not match package.json. The runtimes come from npm
 # (packages `deno`, `bun`, `node` 24) so a machine with only Node 20 + npm
 # can run everything; the system `node` is never used for tests.
-# `npm install`, not `npm ci`: the lockfile omits other platforms' optional
-# binaries (see shared/TESTING.md).
+# The lockfile holds every platform's optional binaries (as npm writes it on a
+# fresh install), so `npm install` on a fresh clone leaves it unchanged and
+# `npm ci` works too. undici is pinned to 7.x (Node 24 bundles 7.x; its engines
+# field accepts Node >= 20.18.1), so the install under a system Node 20 npm
+# prints no EBADENGINE warning.
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN="$ROOT/node_modules/.bin"

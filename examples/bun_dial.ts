@@ -1,5 +1,4 @@
 // Runs on: bun
-// Expect: ^PING
 import { dial } from "@nettrace/nettrace/bun";
 import { startLocal } from "./_local.ts";
 

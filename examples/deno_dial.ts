@@ -1,5 +1,4 @@
 // Runs on: deno
-// Expect: ^connected to 127\.0\.0\.1|^connected to ::1
 import { dial } from "@nettrace/nettrace/deno";
 import { startLocal } from "./_local.ts";
 

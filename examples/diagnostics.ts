@@ -1,5 +1,4 @@
 // Runs on: node, deno, bun
-// Expect: ^dial 127\.0\.0\.1:[0-9]+: [0-9.]+ ms ok \[ ['"]127\.0\.0\.1:[0-9]+ ok['"] \]$
 import { subscribe } from "node:diagnostics_channel";
 import { dial } from "@nettrace/nettrace/node"; // or /deno, /bun
 import { startLocal } from "./_local.ts";

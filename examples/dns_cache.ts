@@ -1,7 +1,4 @@
 // Runs on: node, deno, bun
-// Expect: ^cached false$
-// Expect: ^cached true$
-// Expect: "hits":2,"misses":2
 import { cachingResolver, createResolver, dial } from "@nettrace/nettrace/node";
 import { startLocal } from "./_local.ts";
 

@@ -1,5 +1,4 @@
 // Runs on: node, deno, bun
-// Expect: ^service\.test -> (127\.0\.0\.1|::1)$
 import { createResolver, dial } from "@nettrace/nettrace/node"; // or /deno, /bun
 import { startLocal } from "./_local.ts";
 

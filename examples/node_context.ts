@@ -1,5 +1,4 @@
 // Runs on: node
-// Expect: ^dial 127\.0\.0\.1:[0-9]+ ok$
 import {
   background,
   dial,

@@ -1,7 +1,4 @@
 // Runs on: node, deno, bun
-// Expect: ^DNS lookup service\.test$
-// Expect: ^socket connect (\[::1\]|127\.0\.0\.1):[0-9]+$
-// Expect: ^GET /users$
 import { createResolver, dial as nodeDial } from "@nettrace/nettrace/node";
 import { withOpenTelemetry } from "@nettrace/nettrace/otel";
 import { context, trace } from "@opentelemetry/api";

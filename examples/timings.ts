@@ -1,6 +1,4 @@
 // Runs on: node, deno, bun
-// Expect: ^  appconnect: .*ALPN h2
-// Expect: "total":
 import { formatTimings, recordTimings } from "@nettrace/nettrace";
 import { dial } from "@nettrace/nettrace/node"; // or /deno, /bun
 import { startLocal } from "./_local.ts";

@@ -1,6 +1,4 @@
 // Runs on: node, deno, bun
-// Expect: h2$
-// Expect: ^alpn h2$
 import { dial } from "@nettrace/nettrace/node"; // or /deno, /bun
 import { startLocal } from "./_local.ts";
 

@@ -1,7 +1,4 @@
 // Runs on: node
-// Expect: ^api\.tls\.test \[ '127\.0\.0\.1' \]$
-// Expect: ^alpn http/1\.1$
-// Expect: ^200 \{"status":"ok"\}$
 import { Agent, fetch } from "undici";
 import { createResolver } from "@nettrace/nettrace/node";
 import { undiciConnector } from "@nettrace/nettrace/undici";

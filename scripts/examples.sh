@@ -2,10 +2,13 @@
 # The examples phase of scripts/test.sh: runs every examples/*.ts (not the
 # _helpers) on each runtime its header names and checks its output.
 #
-# Header of an example (the first comment lines):
-#   // Runs on: node, deno, bun        the runtimes it is run on
-#   // Expect: REGEX                   a line of its output must match (ERE);
-#                                      one line per expectation
+# An example's first line names the runtimes it is run on:
+#   // Runs on: node, deno, bun
+# and examples/_expect.txt holds what its output must contain: lines
+# "FILE REGEX", an extended regular expression (grep -E) that some line of
+# the output must match; every one of a file's lines must match, on every
+# runtime. The example files themselves hold nothing but the example (so the
+# README can show them verbatim).
 # Commands (from the clone's root, stdin /dev/null, NO_COLOR=1):
 #   node: node_modules/.bin/node examples/x.ts
 #   bun:  node_modules/.bin/bun examples/x.ts
@@ -54,9 +57,11 @@ trap 'rm -f "$out"' EXIT
 
 for f in "${files[@]}"; do
   runs_on="$(sed -nE 's|^// Runs on: *(.*)$|\1|p' "$f" | head -n 1 | tr -d ',')"
-  mapfile -t expects < <(sed -nE 's|^// Expect: (.*)$|\1|p' "$f")
+  name="$(basename "$f")"
+  mapfile -t expects < <(grep -v '^#' examples/_expect.txt |
+    sed -nE "s|^${name//./\\.}[[:space:]]+(.*)\$|\\1|p")
   if [[ -z "$runs_on" || ${#expects[@]} == 0 ]]; then
-    echo "examples FAILED: $f has no '// Runs on:' or no '// Expect:' line"
+    echo "examples FAILED: $f has no '// Runs on:' line or no line in examples/_expect.txt"
     failed=$((failed + 1))
     continue
   fi

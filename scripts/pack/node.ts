@@ -16,7 +16,7 @@ const { port } = server.address() as AddressInfo;
 
 const recorder = recordTimings();
 const options: DialOptions = { timeout: 5_000, trace: recorder.trace };
-const conn = await dial(`127.0.0.1:${port}`, options);
+const conn = await dial(`localhost:${port}`, options); // ::1 refused, 127.0.0.1 wins
 const { hostname, port: remotePort } = conn.remoteAddr;
 console.log("node: connected to", `${hostname}:${remotePort}`);
 console.log(formatTimings(recorder.timings()).split("\n")[0]);

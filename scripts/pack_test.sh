@@ -6,7 +6,7 @@
 #   node  npm i --offline ./nettrace-nettrace-*.tgz; node main.ts (the pinned
 #         Node 24, plain: type stripping); tsc --noEmit (@types/node: the
 #         clone's, through typeRoots)
-#   bun   bun add ./nettrace-nettrace-*.tgz; bun main.ts; tsc --noEmit
+#   bun   bun add --offline ./nettrace-nettrace-*.tgz; bun main.ts; tsc --noEmit
 #   deno  a package.json dependency on the tarball (npm i --offline writes
 #         it; `deno install` links a file: tarball as a directory, so npm
 #         installs it), node_modules used as is (Deno's "manual" mode);
@@ -15,7 +15,7 @@
 # The consumer files are scripts/pack/{node,bun,deno}.ts (copied as main.ts;
 # in the clone, deno.json's imports map them to the sources, so deno check
 # type-checks them there too). Nothing is fetched from a registry: npm runs
-# with --offline and bun has nothing to fetch (the tarball has no
+# with --offline and bun add with --offline too (the tarball has no
 # dependencies, only an optional peer).
 #
 #   bash scripts/pack_test.sh
@@ -153,7 +153,7 @@ for rt in "${runtimes[@]}"; do
       ;;
     bun)
       if check "bun: bun add ./$(basename "$TARBALL")" \
-        bash -c 'cd "$1" && "$2" add "$3"' _ "$dir" "$BIN/bun" "$TARBALL"; then
+        bash -c 'cd "$1" && "$2" add --offline "$3"' _ "$dir" "$BIN/bun" "$TARBALL"; then
         expect_output "bun: loopback dial (bun main.ts)" "$connected" \
           bash -c 'cd "$1" && "$2" main.ts' _ "$dir" "$BIN/bun"
         tsconfig >"$dir/tsconfig.json"

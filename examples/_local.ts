@@ -62,6 +62,26 @@ function echoServer(sockets: Set<Socket>): Server {
   });
 }
 
+/** An echo server on 127.0.0.1 and one on ::1, on the same free port. */
+async function echoPair(
+  sockets: Set<Socket>,
+): Promise<{ v4: Server; v6: Server; port: number }> {
+  for (let tries = 1;; tries++) {
+    const v4 = echoServer(sockets);
+    await listen(v4, "127.0.0.1", 0);
+    const { port } = v4.address() as AddressInfo;
+    const v6 = echoServer(sockets);
+    try {
+      await listen(v6, "::1", port);
+      return { v4, v6, port };
+    } catch (error) {
+      // The port is free on 127.0.0.1 but taken on ::1: try another one.
+      await closeServer(v4, sockets);
+      if (tries >= 5) throw error;
+    }
+  }
+}
+
 /**
  * Starts the local servers.
  *
@@ -69,11 +89,7 @@ function echoServer(sockets: Set<Socket>): Server {
  */
 export async function startLocal(): Promise<Local> {
   const sockets = new Set<Socket>();
-  const v4 = echoServer(sockets);
-  await listen(v4, "127.0.0.1", 0);
-  const { port } = v4.address() as AddressInfo;
-  const v6 = echoServer(sockets);
-  await listen(v6, "::1", port);
+  const { v4, v6, port } = await echoPair(sockets);
 
   const tls = await startTlsServer({ alpnProtocols: ["h2", "http/1.1"] });
   const dir = new URL("../tests/fixtures/tls/", import.meta.url);

@@ -15,10 +15,7 @@ const conn = await dial(`localhost:${local.tlsPort}`, {
     tlsHandshakeStart: ({ serverName, addr }) =>
       console.log("tls", addr, serverName),
     tlsHandshakeDone: ({ alpnProtocol, tlsVersion, error }) =>
-      console.log(
-        error?.message ??
-          `${tlsVersion ?? "(version not reported)"} ${alpnProtocol}`,
-      ),
+      console.log(error?.message ?? `${tlsVersion} ${alpnProtocol}`),
   },
 });
 console.log("alpn", conn.alpnProtocol);

@@ -14,9 +14,10 @@
 #         deno check main.ts
 # The consumer files are scripts/pack/{node,bun,deno}.ts (copied as main.ts;
 # in the clone, deno.json's imports map them to the sources, so deno check
-# type-checks them there too). Nothing is fetched from a registry: npm runs
-# with --offline and bun add with --offline too (the tarball has no
-# dependencies, only an optional peer).
+# type-checks them there too). Nothing is fetched from a registry: npm and
+# bun run with --offline on empty caches of their own in the temp dir, which
+# works because the tarball has no dependencies (only an optional peer,
+# @opentelemetry/api, for ./otel).
 #
 #   bash scripts/pack_test.sh
 #   NETTRACE_RUNTIMES="node" bash scripts/pack_test.sh
@@ -55,6 +56,11 @@ finish() {
   exit 0
 }
 trap 'rm -rf "$TMP"' INT TERM
+# npm's and bun's caches for this phase live in the temp dir too, so the
+# phase writes nothing outside the clone and /tmp (the tarball is all the
+# consumers install).
+export npm_config_cache="$TMP/npm-cache"
+export BUN_INSTALL_CACHE_DIR="$TMP/bun-cache"
 
 # check NAME CMD...: one counted step; its output goes to the log and is
 # shown when it fails.

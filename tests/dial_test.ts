@@ -1429,10 +1429,10 @@ test("dial() rejects an unparseable address with AddrError and does nothing else
   const t = env({});
   for (
     const [address, message] of [
-      ["h.test", "address h.test: missing port in address"],
-      ["[::1:80", "address [::1:80: missing ']' in address"],
-      ["::1:80", "address ::1:80: too many colons in address"],
-      ["h.test:99999", "address 99999: invalid port"],
+      ["h.test", "dial tcp: address h.test: missing port in address"],
+      ["[::1:80", "dial tcp: address [::1:80: missing ']' in address"],
+      ["::1:80", "dial tcp: address ::1:80: too many colons in address"],
+      ["h.test:99999", "dial tcp: address 99999: invalid port"],
     ]
   ) {
     const r = start(t, address!);

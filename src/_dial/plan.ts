@@ -130,10 +130,31 @@ export function literalFailure(
   };
 }
 
+/**
+ * An `AddrError` as `dial()` raises it: Go's `OpError` text around it
+ * (`dial tcp: address 99999: invalid port`), still the same `AddrError`
+ * (`splitHostPort` alone keeps `address 99999: invalid port`).
+ */
+function raisedByDial(error: unknown, network: Network): unknown {
+  if (error instanceof AddrError) {
+    error.message = `dial ${network}: ${error.message}`;
+  }
+  return error;
+}
+
 /** Splits and checks `host:port`, or finds it parsed before. */
 function parseAddress(address: string, network: Network): ParsedAddress {
-  let parsed = PARSED.get(address);
+  const parsed = PARSED.get(address);
   if (parsed !== undefined) return parsed;
+  try {
+    return parseNew(address, network);
+  } catch (error) {
+    throw raisedByDial(error, network);
+  }
+}
+
+/** {@linkcode parseAddress} of an address not parsed before. */
+function parseNew(address: string, network: Network): ParsedAddress {
   // Go: `dial tcp: missing address`.
   if (address === "") throw new AddrError("missing address", "");
   const [host, service] = splitHostPort(address);
@@ -152,7 +173,7 @@ function parseAddress(address: string, network: Network): ParsedAddress {
   if (service === "") throw new AddrError("missing port in address", address);
   if (port === 0) throw new AddrError("invalid port", service);
   if (PARSED.size >= MAX_PARSED) PARSED.clear();
-  parsed = { host, port };
+  const parsed = { host, port };
   PARSED.set(address, parsed);
   return parsed;
 }
@@ -168,6 +189,15 @@ function checkArguments<C>(address: string, options: CoreDialOptions<C>) {
     throw new TypeError(
       "Cannot dial without options: pass a resolver and a dialer",
     );
+  }
+}
+
+/** `lookupName(host)`; a bad name is an `AddrError` raised by dial(). */
+function nameToLookUp(host: string, network: Network): string {
+  try {
+    return lookupName(host);
+  } catch (error) {
+    throw raisedByDial(error, network);
   }
 }
 
@@ -278,7 +308,7 @@ export function planDial<C>(
   const nat64 = nat64Of(options.nat64);
   const literal = literalOf(parsed, families);
   const lookupHost = literal === undefined
-    ? parsed.lookupHost ??= lookupName(host)
+    ? parsed.lookupHost ??= nameToLookUp(host, network)
     : "";
   if (literal === undefined && typeof resolver?.lookup !== "function") {
     throw new TypeError(

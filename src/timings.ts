@@ -45,8 +45,8 @@ export type AttemptTimingOutcome =
   /** It failed on its own (refused, unreachable, a TLS error, …). */
   | "failed"
   /**
-   * The dial gave it up: another attempt won, or the dial was aborted or
-   * timed out (Go's `operation was canceled`).
+   * The dial gave it up: another attempt won, or the dial was aborted
+   * (Go's `operation was canceled`) or timed out (Go's `i/o timeout`).
    */
   | "cancelled";
 
@@ -419,13 +419,15 @@ function messageOf(error: unknown): string {
 }
 
 /**
- * A given-up attempt or handshake: Go's text, or what a signal aborts with
- * by default (an `AbortError` or a `TimeoutError`).
+ * A given-up attempt or handshake: Go's text, what a signal aborts with
+ * by default (an `AbortError` or a `TimeoutError`), or an attempt the
+ * dial's timeout ended (an `OpError` around a `TimeoutError`).
  */
 function isCancellation(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   return error.message.endsWith(CANCELED) || error.name === "AbortError" ||
-    error.name === "TimeoutError";
+    error.name === "TimeoutError" ||
+    (error.cause instanceof Error && error.cause.name === "TimeoutError");
 }
 
 function outcomeOf(error: Error | undefined): AttemptTimingOutcome {

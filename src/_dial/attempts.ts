@@ -40,6 +40,18 @@ export function reportConnectDone(
   );
 }
 
+/**
+ * Go's error for an attempt the dial's timeout ended:
+ * `dial tcp 192.0.2.1:80: i/o timeout`.
+ */
+export function timeoutError(network: Network, addr: string): OpError {
+  return new OpError(
+    network,
+    new DOMException("i/o timeout", "TimeoutError"),
+    { addr },
+  );
+}
+
 /** One attempt of a dial. */
 export interface AttemptRecord<C> {
   readonly endpoint: Endpoint;
@@ -158,17 +170,32 @@ export class Attempts<C> {
     );
   }
 
-  /** Cancels a connecting attempt that lost the race. */
-  cancel(index: number): void {
+  /**
+   * Cancels a connecting attempt: it lost the race, the dial was aborted
+   * (`operation was canceled`) or timed out (`i/o timeout`, as in Go).
+   */
+  cancel(index: number, timeout: boolean): void {
     const attempt = this.#list[index]!;
     attempt.cancelled = true;
+    const { network } = this.#plan;
     // Without a controller (cannot happen: such an attempt is never
     // cancelled), the connection is closed when it lands.
     attempt.controller?.abort(
-      new OpError(this.#plan.network, new Error(CANCELED), {
-        addr: attempt.addr,
-      }),
+      timeout
+        ? timeoutError(network, attempt.addr)
+        : new OpError(network, new Error(CANCELED), { addr: attempt.addr }),
     );
+  }
+
+  /** The address of the first attempt still connecting, if any. */
+  connecting(): string | undefined {
+    for (const attempt of this.#list) {
+      if (
+        attempt !== undefined && !attempt.settled && !attempt.cancelled &&
+        attempt.refusal === undefined
+      ) return attempt.addr;
+    }
+    return undefined;
   }
 
   /** Closes the connection of an attempt that connected but lost. */

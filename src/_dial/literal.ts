@@ -12,11 +12,11 @@
  * @module
  */
 
-import { CANCELED, DialError, OpError } from "../errors.ts";
+import { DialError, OpError } from "../errors.ts";
 import { acceptsNeverAborted, NEVER_ABORTED } from "../_shared_signal.ts";
 import { callHook, type Trace } from "../trace.ts";
 import type { Dialer, Endpoint } from "../types.ts";
-import { reportConnectDone } from "./attempts.ts";
+import { reportConnectDone, timeoutError } from "./attempts.ts";
 import { closeQuietly, toError } from "./foreign.ts";
 import { type DialPlan, literalFailure } from "./plan.ts";
 
@@ -97,10 +97,12 @@ function dialTimed<C>(plan: DialPlan<C>): Promise<C> {
   return new Promise<C>((resolve, reject) => {
     const timer = clock.setTimeout(() => {
       timedOut = true;
-      controller.abort(new OpError(network, new Error(CANCELED), { addr }));
+      // Go names the attempt that timed out, in the dial's error and in
+      // the attempt's own.
+      controller.abort(timeoutError(network, addr));
       reject(
         new DOMException(
-          `dial ${network} ${plan.address}: i/o timeout`,
+          `dial ${network} ${addr}: i/o timeout`,
           "TimeoutError",
         ),
       );

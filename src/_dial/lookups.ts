@@ -154,6 +154,11 @@ export class Lookups {
     return (this.#controller ??= new AbortController()).signal;
   }
 
+  /** Whether a lookup is still running (dnsDone has not fired). */
+  get pending(): boolean {
+    return !this.#done;
+  }
+
   /** Notes work under {@linkcode signal} (a probe, a NAT64 discovery). */
   working(delta: 1 | -1): void {
     this.#working += delta;

@@ -56,9 +56,13 @@ export interface DialOptions {
    */
   signal?: AbortSignal;
   /**
-   * Milliseconds for the whole dial, DNS and connects, on `clock`. When it
-   * runs out the dial rejects with a `TimeoutError` `DOMException` whose
-   * message is Go's (`dial tcp host:80: i/o timeout`). 0 or `Infinity`: none.
+   * Milliseconds for the whole dial, DNS, connects and a TLS handshake, on
+   * `clock`. When it runs out the dial rejects with a `TimeoutError`
+   * `DOMException` whose message names what timed out, as Go's does: the
+   * attempt still connecting (`dial tcp 192.0.2.1:80: i/o timeout`, the
+   * first one if several are), else the lookup (`dial tcp: lookup h.test:
+   * i/o timeout`); each attempt it ends reports the same `i/o timeout` in
+   * its `connectDone`. 0 or `Infinity`: none.
    * @default {0}
    */
   timeout?: number;

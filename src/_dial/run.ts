@@ -27,6 +27,16 @@ const NO_SIGNALS: readonly AbortSignal[] = [];
 /** Shared by every addEventListener call of a dial. */
 const ONCE: AddEventListenerOptions = { once: true };
 
+/**
+ * Why a dial's lookup of `host` ended with the dial, as dnsDone reports it:
+ * Go's `lookup h: i/o timeout` for a timeout, else `operation was canceled`.
+ */
+function lookupEnded(reason: unknown, host: string): DNSError {
+  return reason instanceof DOMException && reason.name === "TimeoutError"
+    ? new DNSError("i/o timeout", host, { isTimeout: true, cause: reason })
+    : new DNSError(CANCELED, host, { cause: reason });
+}
+
 /** One dial in progress on the scheduler. */
 export class DialRun<C> {
   readonly #plan: DialPlan<C>;
@@ -43,6 +53,8 @@ export class DialRun<C> {
   /** The time the scheduler's current step was stamped with. */
   #stepNow = 0;
   #settled = false;
+  /** Set when the timeout ran out: attempts end in `i/o timeout`. */
+  #timedOut = false;
   /** Aborts the winner's handshake (`successPoint: "tcp"`) while it runs. */
   #handshake: AbortController | undefined;
   /** The winning attempt, once there is one. */
@@ -217,7 +229,7 @@ export class DialRun<C> {
         this.#attempts.start(action.attempt, action.endpoint, action.cause);
         break;
       case "cancel":
-        this.#attempts.cancel(action.attempt);
+        this.#attempts.cancel(action.attempt, this.#timedOut);
         break;
       case "close":
         this.#attempts.close(action.attempt);
@@ -292,7 +304,7 @@ export class DialRun<C> {
 
   /** Arms the timeout for `deadline`, in steps the platform's timers take. */
   #armTimeout(deadline: number): void {
-    const { clock, network, address } = this.#plan;
+    const clock = this.#plan.clock;
     const left = deadline - clock.now();
     const step = Math.min(left, MAX_TIMER_DELAY);
     this.#timeoutTimer = clock.setTimeout(() => {
@@ -301,13 +313,30 @@ export class DialRun<C> {
         this.#armTimeout(deadline);
         return;
       }
+      this.#timedOut = true;
       this.#abort(
         new DOMException(
-          `dial ${network} ${address}: i/o timeout`,
+          `${this.#whatTimedOut()}: i/o timeout`,
           "TimeoutError",
         ),
       );
     }, step);
+  }
+
+  /**
+   * What the timeout ended, named as Go names it: the attempt connecting
+   * (`dial tcp 192.0.2.1:80`; the first still connecting, or the winner
+   * whose handshake ran), else the lookup (`dial tcp: lookup h.test`), else
+   * the dial (`dial tcp h.test:80`).
+   */
+  #whatTimedOut(): string {
+    const { network, host, address } = this.#plan;
+    const addr = this.#settled
+      ? this.#attempts.get(this.#winner).addr
+      : this.#attempts.connecting();
+    if (addr !== undefined) return `dial ${network} ${addr}`;
+    if (this.#lookups.pending) return `dial ${network}: lookup ${host}`;
+    return `dial ${network} ${address}`;
   }
 
   /**
@@ -361,14 +390,7 @@ export class DialRun<C> {
       return;
     }
     this.dispatch({ type: "abort" });
-    const host = this.#plan.host;
-    const isTimeout = reason instanceof DOMException &&
-      reason.name === "TimeoutError";
-    this.#finish(
-      isTimeout
-        ? new DNSError("i/o timeout", host, { isTimeout: true, cause: reason })
-        : new DNSError(CANCELED, host, { cause: reason }),
-    );
+    this.#finish(lookupEnded(reason, this.#plan.host));
     this.#reject(reason);
   }
 

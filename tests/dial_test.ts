@@ -1382,6 +1382,30 @@ test("dial() of a literal whose attempt times out says i/o timeout in connectDon
   }
 });
 
+test("dial() of a name with an already-aborted signal or context fires dnsStart and dnsDone with operation was canceled, as Go", async () => {
+  const ac = new AbortController();
+  const reason = new Error("gone");
+  ac.abort(reason);
+  for (
+    const options of [
+      { signal: ac.signal },
+      { context: withSignal(background, ac.signal) },
+    ]
+  ) {
+    const t = env({ "one4.test": { 4: { at: 0, addrs: [X] } } });
+    const r = start(t, "one4.test:9101", options);
+    await flush();
+    assert.equal(r.state, "rejected");
+    assert.deepEqual(t.log, [
+      "0 dnsStart one4.test",
+      "0 dnsDone one4.test [] error=lookup one4.test: operation was canceled",
+    ]);
+    assert.deepEqual(t.resolver.calls, []);
+    assert.deepEqual(t.dialer.calls, []);
+    await done(t);
+  }
+});
+
 test("dial() behaviour 13: timeout covers DNS, and dnsDone says i/o timeout", async () => {
   const t = env({ "h.test": { 6: { hang: true }, 4: { hang: true } } });
   const r = start(t, "h.test:80", { timeout: 100 });
@@ -1443,7 +1467,12 @@ test("dial() behaviour 13: an already aborted signal rejects at once without a l
   assert.equal(rejectedWith(r2), ac.signal.reason);
   assert.deepEqual(t.resolver.calls, []);
   assert.deepEqual(t.dialer.calls, []);
-  assert.deepEqual(t.log, []);
+  // The name's lookup is reported cancelled, as Go does; the literal fires
+  // no hook at all.
+  assert.deepEqual(t.log, [
+    "0 dnsStart h.test",
+    "0 dnsDone h.test [] error=lookup h.test: operation was canceled",
+  ]);
   await done(t);
 });
 

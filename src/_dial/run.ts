@@ -160,7 +160,7 @@ export class DialRun<C> {
     const { signals, timeout, literal, families, clock } = this.#plan;
     if (signals !== undefined) {
       for (const signal of signals) {
-        if (signal.aborted) return Promise.reject(signal.reason);
+        if (signal.aborted) return this.#abortedBeforeStart(signal.reason);
       }
     }
     const promise = new Promise<C>((resolve, reject) => {
@@ -189,6 +189,20 @@ export class DialRun<C> {
       });
     }
     return promise;
+  }
+
+  /**
+   * A dial whose signal was aborted before it began: nothing is looked up
+   * or sent, but a dial of a name reports its lookup cancelled, as Go's
+   * does (dnsStart, then dnsDone with `lookup h: operation was canceled`).
+   */
+  #abortedBeforeStart(reason: unknown): Promise<C> {
+    this.#settled = true;
+    if (this.#plan.literal === undefined) {
+      this.#lookups.announce();
+      this.#lookups.end(lookupEnded(reason, this.#plan.host));
+    }
+    return Promise.reject(reason);
   }
 
   /**

@@ -10,7 +10,6 @@
  */
 
 import { promises as dns } from "node:dns";
-import { DNSError } from "../src/errors.ts";
 import type { Family, Resolver } from "../src/types.ts";
 import { queryAddrs } from "./_dns_client.ts";
 import {
@@ -38,8 +37,9 @@ export type SystemLookup = (
  * the system resolver: `localhost` names and IP literals answered at once,
  * then the hosts file (the system's, the given one, or none), then
  * `getaddrinfo`. With `nameServer` it asks that server only, over UDP,
- * and rejects an empty answer (NODATA) as Go does: `no such host`, naming
- * the server, like NXDOMAIN.
+ * resolves `[]` for NODATA (as `Resolver` says) and names the server as
+ * its `server`, so a dial that finds no address says so as Go does
+ * (`lookup h on 127.0.0.1:53: no such host`).
  *
  * @param getaddrinfo The runtime's system lookup.
  * @param options The adapter's `createResolver()` options.
@@ -76,19 +76,9 @@ export function buildResolver(
       if (local !== undefined) {
         return abortable(signal, () => Promise.resolve(local));
       }
-      return queryAddrs(host, family, { server: nameServer, timeout, signal })
-        .then((addrs) => {
-          if (addrs.length !== 0) return addrs;
-          // NODATA: the name exists without a record of this family. Go's
-          // resolver reports it as it reports NXDOMAIN, naming the server
-          // (`lookup h on 127.0.0.1:53: no such host`), and so does this
-          // one; the dial ignores it when the other family has addresses.
-          throw new DNSError("no such host", host, {
-            isNotFound: true,
-            server: nameServer.text,
-          });
-        });
+      return queryAddrs(host, family, { server: nameServer, timeout, signal });
     },
+    server: nameServer.text,
   };
 }
 

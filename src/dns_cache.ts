@@ -431,6 +431,10 @@ export function cachingResolver(
 
   return {
     lookup,
+    /** The inner resolver's name server, so a dial's error still names it. */
+    get server(): string | undefined {
+      return resolver.server;
+    },
     connectFailed(host: string, address: IPAddr): void {
       const failed = parseIP(String(address?.address));
       if (failed !== undefined) {

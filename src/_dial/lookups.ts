@@ -351,7 +351,11 @@ export class Lookups {
 
   /** The error of a lookup that found nothing, as Go reports it. */
   error(): DNSError {
-    return this.#error ??
-      new DNSError("no such host", this.#plan.host, { isNotFound: true });
+    if (this.#error !== undefined) return this.#error;
+    const server = this.#plan.resolver.server;
+    return new DNSError("no such host", this.#plan.host, {
+      isNotFound: true,
+      server: typeof server === "string" && server !== "" ? server : undefined,
+    });
   }
 }

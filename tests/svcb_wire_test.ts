@@ -26,7 +26,6 @@ const name = (text: string) => [
   0,
 ];
 const FOO_COM = name("foo.example.com");
-const FOO_ORG = name("foo.example.org");
 const rdata = (...bytes: number[]) => Uint8Array.from(bytes);
 /** Bytes written as the RFC writes them: hex pairs, any white space. */
 const hex = (text: string) =>

@@ -71,8 +71,9 @@ export interface BuildResolverInternals {
  * resolver, since getaddrinfo cannot ask for these types, asks the name
  * servers of `/etc/resolv.conf` in order (its `timeout` and `attempts`),
  * after answering `[]` itself for IP literals, `localhost` names and names
- * in the hosts file (which have no service records). A service lookup
- * resolves `[]` for NODATA.
+ * in the hosts file (which have no service records); the name is asked as
+ * it is (no search list). A service lookup resolves `[]` for NODATA. On
+ * Windows the system resolver has no `lookupService`.
  *
  * @param getaddrinfo The runtime's system lookup.
  * @param options The adapter's `createResolver()` options.

@@ -110,6 +110,16 @@ const ZONE: DnsZone = {
     delay: { HTTPS: 10_000 },
   },
   "hosts.test": { HTTPS: [{ priority: 1, target: "." }] },
+  "late65.test": {
+    A: ["127.0.0.1"],
+    HTTPS: [{ priority: 1, target: ".", alpn: ["h2"] }],
+    delay: { HTTPS: 150 },
+  },
+  "late4.test": {
+    A: ["127.0.0.1"],
+    HTTPS: [{ priority: 1, target: ".", alpn: ["h2"] }],
+    delay: { A: 150 },
+  },
 };
 
 const HTTPS = { scheme: "https", port: 443 };
@@ -363,6 +373,32 @@ export function serviceConformance(runtime: ServiceRuntime): void {
         },
       );
     }, { timeout: 200 });
+  });
+
+  test(`${name}: the fixture stages the HTTPS answer after or before the addresses (per-type delay)`, async () => {
+    await withServer(async (_server, ns) => {
+      for (
+        const [host, first] of [
+          ["late65.test", "A"],
+          ["late4.test", "HTTPS"],
+        ] as const
+      ) {
+        const order: string[] = [];
+        await Promise.all([
+          ns.lookupService!(host, { signal: signal(), ...HTTPS }).then(
+            (records) => {
+              assert.equal(records.length, 1);
+              order.push("HTTPS");
+            },
+          ),
+          ns.lookup(host, 4, { signal: signal() }).then((addrs) => {
+            assert.equal(addrs.length, 1);
+            order.push("A");
+          }),
+        ]);
+        assert.equal(order[0], first, host);
+      }
+    });
   });
 
   test(`${name}: name-server lookupService rejects with the exact reason when aborted before or during the query`, async () => {

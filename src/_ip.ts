@@ -374,6 +374,23 @@ function v6Addr(text: string, end: number): IPAddr {
     : { address, family: 6, zone: text.slice(end + 1) };
 }
 
+/**
+ * An IPv6 address with a zone added, exactly what
+ * `parseIP(`${ip.address}%${zone}`)` gives, without reading the address
+ * again: for a resolver answer that gives the zone apart (`{ address, zone }`).
+ *
+ * @param ip A parsed address without a zone.
+ * @param zone The zone.
+ * @returns The address with its zone, or undefined when `ip` is IPv4 or
+ * the zone is not valid (empty, or not printable ASCII without `%[]`).
+ */
+export function withZone(ip: IPAddr, zone: string): IPAddr | undefined {
+  if (ip.family !== 6 || ip.zone !== undefined || !isValidZone(zone, 0)) {
+    return undefined;
+  }
+  return { address: ip.address, family: 6, zone };
+}
+
 /** Addresses `ipBytes` has seen, by text: the bytes, shared. */
 const BYTES = new Map<string, Uint8Array>();
 /** When `BYTES` holds this many, it starts over. */

@@ -13,6 +13,7 @@ import {
   isMapped,
   parseIP,
   parseIPAndKeep,
+  withZone,
 } from "../src/_ip.ts";
 import { parseIP as publicParseIP } from "../src/address.ts";
 
@@ -252,5 +253,34 @@ test("addrKey() of a parsed address parses back to the same address", () => {
       },
     ),
     { numRuns: RUNS },
+  );
+});
+
+test("withZone() gives what parseIP() gives for address%zone", () => {
+  const zone = fc.oneof(
+    fc.constantFrom("", "eth0", "1", "%", "a%b", "[x]", "lo0 ", "é"),
+    fc.string({ maxLength: 6 }),
+  );
+  const address = fc.constantFrom(
+    "fe80::1",
+    "2001:db8::1",
+    "::1",
+    "192.0.2.1",
+    "::ffff:192.0.2.1",
+  );
+  fc.assert(
+    fc.property(address, zone, (text, z) => {
+      const ip = parseIP(text)!;
+      assert.deepEqual(
+        withZone(ip, z),
+        parseIP(`${text}%${z}`),
+        `${text}%${z}`,
+      );
+    }),
+    { numRuns: RUNS },
+  );
+  assert.equal(
+    withZone({ address: "fe80::1", family: 6, zone: "a" }, "b"),
+    undefined,
   );
 });

@@ -3,8 +3,8 @@
 //
 // - text → address: `parseIP` (text → canonical text + family + zone),
 //   `ipBytes` (text → 16 bytes, IPv4 as IPv4-mapped `::ffff:a.b.c.d`). Both
-//   run the same scanner (`familyOf`, `parseIPv4`, `scanIPv6`); IPv6 is read
-//   into eight scratch groups, the zone is sliced only when asked for.
+//   run the same reader (`parseIPv4`, `parseIPv6Text`); IPv6 is read into
+//   eight scratch groups.
 // - 16 bytes → text: one formatter, `formatIP` (RFC 5952 for IPv6, dotted
 //   for IPv4); `parseIP` formats through the same `formatIPv6`.
 // - `addrKey`: the `address` or `address%zone` key of an address.
@@ -21,7 +21,7 @@ import type { IPAddr } from "./types.ts";
 // ── the scanner: text → 16 bytes ───────────────────────────────────────
 
 /**
- * Scratch: the eight 16-bit groups of the last IPv6 text `scanIPv6` read
+ * Scratch: the eight 16-bit groups of the last IPv6 text read
  * (groups, not bytes: parsing and RFC 5952 formatting work on groups, and
  * this is the hot path; `toBytes` makes the 16 bytes when asked).
  */
@@ -42,22 +42,6 @@ function familyOf(text: string): number {
     if (!isHexDigit(c)) return 0;
   }
   return 0;
-}
-
-/**
- * Reads IPv6 text, with an optional `%zone`, into `GROUPS`.
- *
- * @returns -1 when invalid, else where the address ends: `text.length`, or
- * the `%` before the zone.
- */
-function scanIPv6(text: string): number {
-  const zone = text.indexOf("%");
-  const end = zone < 0 ? text.length : zone;
-  if (zone >= 0 && !isValidZone(text, zone + 1)) return -1;
-  if (!parseIPv6(text, end, GROUPS)) return -1;
-  // IPv4-mapped is IPv4, as in Go; a zone makes no sense on IPv4.
-  if (zone >= 0 && isMappedGroups(GROUPS)) return -1;
-  return end;
 }
 
 /** Zones: one or more of `!`–`~` except `%`, `[`, `]`. */
@@ -350,28 +334,38 @@ export function parseIP(text: string): IPAddr | undefined {
         ? undefined
         : { address: text, family: 4 };
     }
-    if (c === 0x3a /* : */) {
-      const end = scanIPv6(text);
-      return end < 0 ? undefined : v6Addr(text, end);
-    }
+    if (c === 0x3a /* : */) return parseIPv6Text(text);
     if (!isHexDigit(c)) return undefined;
   }
   return undefined;
 }
 
-/** The {@linkcode IPAddr} of the IPv6 text `scanIPv6` just read. */
-function v6Addr(text: string, end: number): IPAddr {
+/**
+ * `parseIP` of IPv6 text, with an optional `%zone`: reads it into `GROUPS`
+ * (and leaves it there, for `toBytes`), then formats it.
+ */
+function parseIPv6Text(text: string): IPAddr | undefined {
+  let end = text.indexOf("%");
+  let zone: string | undefined;
+  if (end < 0) {
+    end = text.length;
+  } else {
+    if (!isValidZone(text, end + 1)) return undefined;
+    zone = text.slice(end + 1);
+  }
+  if (!parseIPv6(text, end, GROUPS)) return undefined;
   const g = GROUPS;
   if (isMappedGroups(g)) {
+    if (zone !== undefined) return undefined;
     return {
       address: `${g[6] >> 8}.${g[6] & 0xff}.${g[7] >> 8}.${g[7] & 0xff}`,
       family: 4,
     };
   }
   const address = formatIPv6(g);
-  return end === text.length
+  return zone === undefined
     ? { address, family: 6 }
-    : { address, family: 6, zone: text.slice(end + 1) };
+    : { address, family: 6, zone };
 }
 
 /**
@@ -420,7 +414,8 @@ export function ipBytes(text: string): Uint8Array | undefined {
     if (v4 < 0) return undefined;
     bytes = mappedBytes(v4);
   } else {
-    if (family === 0 || scanIPv6(text) < 0) return undefined;
+    // Formats the text too, unused: only once per text, and one IPv6 reader.
+    if (family === 0 || parseIPv6Text(text) === undefined) return undefined;
     bytes = toBytes(GROUPS);
   }
   keep(text, bytes);
@@ -445,10 +440,10 @@ export function parseIPAndKeep(text: string): IPAddr | undefined {
     if (!BYTES.has(text)) keep(text, mappedBytes(v4));
     return { address: text, family: 4 };
   }
-  const end = scanIPv6(text);
-  if (end < 0) return undefined;
-  const ip = v6Addr(text, end);
-  if (!BYTES.has(ip.address)) keep(ip.address, toBytes(GROUPS));
+  const ip = parseIPv6Text(text); // leaves the groups in GROUPS
+  if (ip !== undefined && !BYTES.has(ip.address)) {
+    keep(ip.address, toBytes(GROUPS));
+  }
   return ip;
 }
 

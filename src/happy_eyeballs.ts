@@ -9,7 +9,7 @@
  */
 
 import type { Endpoint, Family, IPAddr } from "./types.ts";
-import { addrKey } from "./_addr_key.ts";
+import { addrKey } from "./_ip.ts";
 
 /**
  * Why an attempt started when it did (RFC 8305 §5).

@@ -1,0 +1,141 @@
+/**
+ * The dispatcher undici's `fetch` is given for one traced `fetch` call: it
+ * counts the call's attempts (redirect hops), fires `getConn`, wraps the
+ * handler in an {@linkcode AttemptHandler}, tells the connector whose
+ * dial hooks a new connection reports to, and turns `expect:
+ * 100-continue` into undici's `expectContinue`.
+ *
+ * @module
+ */
+
+import { callHook, type HookName } from "../../src/trace.ts";
+import type { Trace } from "../../runtimes/node.ts";
+import { AttemptHandler, type UndiciHandler } from "./attempt_handler.ts";
+import type { HTTPTrace } from "./http_trace.ts";
+
+/** The part of undici's `DispatchOptions` read here. */
+export interface DispatchOptions {
+  origin?: string | URL;
+  path: string;
+  method: string;
+  headers?: Record<string, string | string[]> | string[] | null;
+  expectContinue?: boolean;
+  [key: string]: unknown;
+}
+
+/** An undici dispatcher, structurally: what `fetch` calls. */
+export interface DispatcherLike {
+  dispatch(options: DispatchOptions, handler: UndiciHandler): boolean;
+}
+
+/**
+ * Which request a connection is being dialled for: set during a dispatch
+ * (undici's connector runs inside it), and per origin for a connect undici
+ * starts a microtask later (a streamed request body).
+ */
+export class DialRouting {
+  #current: RequestDispatcher | undefined;
+  readonly #byOrigin = new Map<string, RequestDispatcher>();
+
+  /** Runs `fn` with `request` as the one new connections are dialled for. */
+  during<R>(request: RequestDispatcher, origin: string, fn: () => R): R {
+    const previous = this.#current;
+    this.#current = request;
+    this.#byOrigin.set(origin, request);
+    try {
+      return fn();
+    } finally {
+      this.#current = previous;
+    }
+  }
+
+  /** The dial hooks for a connection to `origin` (`protocol//host`). */
+  dialTrace(origin: string): Trace | undefined {
+    const request = this.#current ?? this.#byOrigin.get(origin);
+    this.#byOrigin.delete(origin);
+    return request?.dialTrace;
+  }
+}
+
+function defaultPort(protocol: string): string {
+  return protocol === "https:" ? "443" : protocol === "http:" ? "80" : "";
+}
+
+/** `host:port` of an origin, the port always given (Go's `hostPort`). */
+export function originHostPort(origin: string): string {
+  const scheme = origin.indexOf("//");
+  const host = origin.slice(scheme + 2);
+  const bracket = host.lastIndexOf("]");
+  if (host.lastIndexOf(":") > bracket) return host;
+  return `${host}:${defaultPort(origin.slice(0, scheme))}`;
+}
+
+/** Removes `expect: 100-continue`; true when it was there. */
+function takeExpectContinue(options: DispatchOptions): boolean {
+  const headers = options.headers;
+  if (headers == null || Array.isArray(headers)) return false;
+  for (const key of Object.keys(headers)) {
+    if (key.toLowerCase() !== "expect") continue;
+    if (String(headers[key]).toLowerCase() !== "100-continue") return false;
+    const rest = { ...headers };
+    delete rest[key];
+    options.headers = rest;
+    return true;
+  }
+  return false;
+}
+
+/** The dispatcher of one traced `fetch` call (see the module doc). */
+export class RequestDispatcher implements DispatcherLike {
+  /** undici's fetch reads it (MockAgent support). */
+  readonly isMockActive = false;
+  /** The hooks for the request's connections (the dial adds the ambient). */
+  readonly dialTrace: Trace | undefined;
+  readonly #agent: DispatcherLike;
+  readonly #trace: HTTPTrace;
+  readonly #routing: DialRouting;
+  #attempts = 0;
+
+  constructor(
+    agent: DispatcherLike,
+    trace: HTTPTrace,
+    dialTrace: Trace | undefined,
+    routing: DialRouting,
+  ) {
+    this.#agent = agent;
+    this.#trace = trace;
+    this.dialTrace = dialTrace;
+    this.#routing = routing;
+  }
+
+  dispatch(options: DispatchOptions, handler: UndiciHandler): boolean {
+    const attempt = this.#attempts++;
+    const origin = String(options.origin);
+    let opts = options;
+    let expectContinue = false;
+    if (options.headers != null && !Array.isArray(options.headers)) {
+      opts = { ...options };
+      expectContinue = takeExpectContinue(opts);
+      if (expectContinue) opts.expectContinue = true;
+    }
+    if (this.#trace.getConn !== undefined) {
+      callHook(this.#trace, "getConn" as HookName, {
+        attempt,
+        hostPort: originHostPort(origin),
+        method: options.method,
+        url: origin + options.path,
+      } as never);
+    }
+    const traced = new AttemptHandler(
+      handler,
+      this.#trace,
+      attempt,
+      expectContinue,
+    );
+    return this.#routing.during(
+      this,
+      origin,
+      () => this.#agent.dispatch(opts, traced),
+    );
+  }
+}

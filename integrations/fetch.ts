@@ -27,15 +27,15 @@
 
 import { Agent, fetch as undiciFetch, Request } from "undici/index.js";
 import {
-  background,
   type Context,
   contextTrace,
   currentContext,
-  type Trace,
+  runWithContext,
+  withSignal,
   withTrace,
 } from "../runtimes/node.ts";
 import {
-  type UndiciConnectOptions,
+  type UndiciConnector,
   undiciConnector,
   type UndiciConnectorOptions,
 } from "./undici.ts";
@@ -240,12 +240,21 @@ export function createFetch(options: FetchOptions = {}): NettraceFetch {
     );
   }
   const routing = new DialRouting();
-  const connect = undiciConnector({
-    ...connectorOptions,
-    allowH2,
-    trace: (target: UndiciConnectOptions) =>
-      routing.dialTrace(`${target.protocol}//${target.host}`),
-  });
+  // Closing aborts the dials in flight (undici does not abort a connect).
+  const closing = new AbortController();
+  const { context: fixedContext, ...dialOptions } = connectorOptions;
+  const dialInContext = undiciConnector({ ...dialOptions, allowH2 });
+  // Each dial runs in the requesting fetch call's context (its traces, its
+  // values), so the connector's dial picks it up as the ambient context.
+  const connect: UndiciConnector = (target, callback) => {
+    const origin = `${target.protocol}//${target.host}`;
+    const base = routing.dialContext(origin) ?? fixedContext ??
+      currentContext();
+    runWithContext(
+      withSignal(base, closing.signal),
+      () => dialInContext(target, callback),
+    );
+  };
   const agent = new Agent({
     connect: connect as never,
     allowH2,
@@ -263,23 +272,19 @@ export function createFetch(options: FetchOptions = {}): NettraceFetch {
     init?: TracedRequestInit,
   ): Promise<Response> {
     const { trace: requestTrace, ...rest } = init ?? {};
-    const base = options.context ?? currentContext();
-    const trace: HTTPTrace | undefined = contextTrace(
-      composeTraces(base, optionsTrace, requestTrace),
+    const context = composeTraces(
+      fixedContext ?? currentContext(),
+      optionsTrace,
+      requestTrace,
     );
+    const trace: HTTPTrace | undefined = contextTrace(context);
     let use: DispatcherLike = dispatcher;
     if (trace !== undefined) {
       if (!subscribed && closed === undefined) {
         subscribed = true;
         retainSendHeaders();
       }
-      // The dial adds the ambient (or options.context's) trace itself.
-      const dialTrace: Trace | undefined = optionsTrace === undefined
-        ? requestTrace
-        : requestTrace === undefined
-        ? optionsTrace
-        : contextTrace(composeTraces(background, optionsTrace, requestTrace));
-      use = new RequestDispatcher(dispatcher, trace, dialTrace, routing);
+      use = new RequestDispatcher(dispatcher, context, trace, routing);
     }
     const [url, undiciInit] = undiciInput(input, rest, Request);
     return undiciFetch(
@@ -290,6 +295,7 @@ export function createFetch(options: FetchOptions = {}): NettraceFetch {
   fetch.close = () => {
     if (closed === undefined) {
       if (subscribed) releaseSendHeaders();
+      closing.abort(new Error("createFetch: closed"));
       closed = agent.destroy();
     }
     return closed;

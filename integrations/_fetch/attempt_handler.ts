@@ -228,11 +228,19 @@ export class AttemptHandler implements UndiciHandler, SendHeadersListener {
     this.#inner.onRequestUpgrade?.(controller, statusCode, headers, socket);
   }
 
-  /** HTTP/2 writes the body only once 100 Continue arrived. */
+  /**
+   * HTTP/2 writes the body only once 100 Continue arrived (undici does not
+   * pass that 100 to the handler; as in Go, it counts as a 1xx too).
+   */
   #continued(): void {
     if (!this.#waiting100) return;
     this.#waiting100 = false;
-    fire(this.#trace, "got100Continue", { attempt: this.#attempt });
+    const attempt = this.#attempt;
+    fire(this.#trace, "got100Continue", { attempt });
+    if (this.#trace.got1xxResponse !== undefined) {
+      const headers = new Headers();
+      fire(this.#trace, "got1xxResponse", { attempt, status: 100, headers });
+    }
   }
 
   #gotFirstByte(): void {

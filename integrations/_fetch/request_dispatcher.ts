@@ -9,7 +9,7 @@
  */
 
 import { callHook, type HookName } from "../../src/trace.ts";
-import type { Trace } from "../../runtimes/node.ts";
+import type { Context } from "../../runtimes/node.ts";
 import { AttemptHandler, type UndiciHandler } from "./attempt_handler.ts";
 import type { HTTPTrace } from "./http_trace.ts";
 
@@ -49,11 +49,14 @@ export class DialRouting {
     }
   }
 
-  /** The dial hooks for a connection to `origin` (`protocol//host`). */
-  dialTrace(origin: string): Trace | undefined {
+  /**
+   * The context to dial a connection to `origin` (`protocol//host`) in:
+   * the requesting `fetch` call's, or `undefined` when it is not traced.
+   */
+  dialContext(origin: string): Context | undefined {
     const request = this.#current ?? this.#byOrigin.get(origin);
     this.#byOrigin.delete(origin);
-    return request?.dialTrace;
+    return request?.context;
   }
 }
 
@@ -89,8 +92,8 @@ function takeExpectContinue(options: DispatchOptions): boolean {
 export class RequestDispatcher implements DispatcherLike {
   /** undici's fetch reads it (MockAgent support). */
   readonly isMockActive = false;
-  /** The hooks for the request's connections (the dial adds the ambient). */
-  readonly dialTrace: Trace | undefined;
+  /** The context of the `fetch` call, every trace on it. */
+  readonly context: Context;
   readonly #agent: DispatcherLike;
   readonly #trace: HTTPTrace;
   readonly #routing: DialRouting;
@@ -98,13 +101,13 @@ export class RequestDispatcher implements DispatcherLike {
 
   constructor(
     agent: DispatcherLike,
+    context: Context,
     trace: HTTPTrace,
-    dialTrace: Trace | undefined,
     routing: DialRouting,
   ) {
     this.#agent = agent;
+    this.context = context;
     this.#trace = trace;
-    this.dialTrace = dialTrace;
     this.#routing = routing;
   }
 

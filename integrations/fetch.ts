@@ -40,6 +40,14 @@ import {
   type UndiciConnectorOptions,
 } from "./undici.ts";
 import type { HTTPTrace } from "./_fetch/http_trace.ts";
+export {
+  formatRequestTimings,
+  recordRequestTimings,
+  type RecordRequestTimingsOptions,
+  type RequestCurlTimings,
+  type RequestTimingRecorder,
+  type RequestTimings,
+} from "./_fetch/timings.ts";
 import {
   DialRouting,
   type DispatcherLike,

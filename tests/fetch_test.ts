@@ -67,6 +67,14 @@ async function using(
   }
 }
 
+/** Answers `got <the request body>`. */
+const answerBody: Handler = (req, res) => {
+  let body = "";
+  req.setEncoding("utf8");
+  req.on("data", (chunk: string) => (body += chunk));
+  req.on("end", () => res.end(`got ${body}`));
+};
+
 /** Lets undici's pool see the connection free again (no timer). */
 function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -492,12 +500,7 @@ test(
 );
 
 test("createFetch() sends a request body and fires wroteRequest after it", async () => {
-  const server = await startHttpServer((req, res) => {
-    let body = "";
-    req.setEncoding("utf8");
-    req.on("data", (chunk: string) => (body += chunk));
-    req.on("end", () => res.end(`got ${body}`));
-  });
+  const server = await startHttpServer(answerBody);
   const fetch = createFetch();
   await using([server], fetch, async () => {
     const log: string[] = [];
@@ -518,12 +521,7 @@ test("createFetch() sends a request body and fires wroteRequest after it", async
 });
 
 test("createFetch() with expect: 100-continue on HTTP/2 waits for the 100 before the body", async () => {
-  const server = await startH2Server((req, res) => {
-    let body = "";
-    req.setEncoding("utf8");
-    req.on("data", (chunk: string) => (body += chunk));
-    req.on("end", () => res.end(`got ${body}`));
-  });
+  const server = await startH2Server(answerBody);
   const fetch = createFetch({ caCerts: [TEST_CA] });
   await using([server], fetch, async () => {
     const log: string[] = [];

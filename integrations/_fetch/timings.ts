@@ -14,6 +14,7 @@ import {
   recordTimings,
   systemClock,
   type TimingRecorder,
+  type Trace,
 } from "../../runtimes/node.ts";
 import type { HTTPTrace } from "./http_trace.ts";
 
@@ -119,6 +120,8 @@ export interface RequestTimingRecorder {
   timings(): RequestTimings;
 }
 
+type DialHook = keyof Trace;
+
 interface AttemptState {
   start: number;
   method: string;
@@ -130,17 +133,8 @@ interface AttemptState {
   firstByte?: number;
 }
 
-const DIAL_HOOKS = [
-  "dialStart",
-  "dnsStart",
-  "dnsAnswer",
-  "dnsDone",
-  "connectStart",
-  "connectDone",
-  "tlsHandshakeStart",
-  "tlsHandshakeDone",
-  "dialDone",
-] as const;
+/** The dial hooks, forwarded to the core recorder of the attempt's dial. */
+const DIAL_HOOKS = Object.keys(recordTimings().trace) as DialHook[];
 
 function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
@@ -190,7 +184,7 @@ class RequestRecorder implements RequestTimingRecorder {
     return this.#attempts[this.#attempts.length - 1];
   }
 
-  #dialHook(hook: (typeof DIAL_HOOKS)[number], info: unknown): void {
+  #dialHook(hook: DialHook, info: unknown): void {
     const attempt = this.#current();
     if (attempt === undefined) return;
     if (hook === "dialStart" && attempt.dial === undefined) {

@@ -272,7 +272,11 @@ export function createFetch(options: FetchOptions = {}): NettraceFetch {
     bodyTimeout,
   });
   const dispatcher = agent as unknown as DispatcherLike;
-  let subscribed = false;
+  // Every request goes through a handler, traced or not: it tracks each
+  // connection's use (so gotConn's reused / wasIdle hold after untraced
+  // requests) and retries as Go does. Untraced calls share one.
+  retainSendHeaders();
+  const untraced = new RequestDispatcher(dispatcher, undefined, {}, routing);
   let closed: Promise<void> | undefined;
 
   const fetch = function fetch(
@@ -286,14 +290,9 @@ export function createFetch(options: FetchOptions = {}): NettraceFetch {
       requestTrace,
     );
     const trace: HTTPTrace | undefined = contextTrace(context);
-    let use: DispatcherLike = dispatcher;
-    if (trace !== undefined) {
-      if (!subscribed && closed === undefined) {
-        subscribed = true;
-        retainSendHeaders();
-      }
-      use = new RequestDispatcher(dispatcher, context, trace, routing);
-    }
+    const use = trace === undefined
+      ? untraced
+      : new RequestDispatcher(dispatcher, context, trace, routing);
     const [url, undiciInit] = undiciInput(input, rest, Request);
     return undiciFetch(
       url as never,
@@ -302,7 +301,7 @@ export function createFetch(options: FetchOptions = {}): NettraceFetch {
   } as NettraceFetch;
   fetch.close = () => {
     if (closed === undefined) {
-      if (subscribed) releaseSendHeaders();
+      releaseSendHeaders();
       closing.abort(new Error("createFetch: closed"));
       closed = agent.destroy();
     }

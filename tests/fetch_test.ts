@@ -12,7 +12,11 @@ import {
   TLSError,
   withTrace,
 } from "../runtimes/node.ts";
-import { createFetch, type HTTPTrace } from "../integrations/fetch.ts";
+import {
+  createFetch,
+  type HTTPTrace,
+  type NettraceFetch,
+} from "../integrations/fetch.ts";
 import { type DnsServer, startDnsServer } from "./_dns_server.ts";
 import {
   type Handler,
@@ -75,6 +79,50 @@ const answerBody: Handler = (req, res) => {
   req.on("end", () => res.end(`got ${body}`));
 };
 
+/**
+ * Answers `ok <url>`, but closes a connection when a second request comes
+ * on it (a server that dropped an idle keep-alive connection just as the
+ * client reused it).
+ */
+function closeOnSecondUse(): Handler {
+  const served = new WeakMap<object, number>();
+  return (req, res) => {
+    const n = (served.get(req.socket) ?? 0) + 1;
+    served.set(req.socket, n);
+    if (n === 2) req.socket.destroy();
+    else res.end(`ok ${req.url}`);
+  };
+}
+
+/**
+ * Runs `fn` once a `closeOnSecondUse` server's connection sits idle in the
+ * pool of `fetch` (one request made on it).
+ */
+async function withIdleConnToBeClosed(
+  fn: (fetch: NettraceFetch, server: HttpServer) => Promise<void>,
+): Promise<void> {
+  const server = await startHttpServer(closeOnSecondUse());
+  const fetch = createFetch();
+  await using([server], fetch, async () => {
+    await (await fetch(`http://127.0.0.1:${server.port}/1`)).text();
+    await settle();
+    await fn(fetch, server);
+  });
+}
+
+/** The hooks of one exchange on a connection dialled to `ep` for it. */
+function freshExchange(ep: string): string[] {
+  return [
+    `connectStart ${ep}`,
+    `connectDone ${ep}`,
+    "gotConn reused=false wasIdle=false alpn=null",
+    "wroteHeaders",
+    "wroteRequest",
+    "gotFirstResponseByte",
+    "putIdleConn",
+  ];
+}
+
 /** Lets undici's pool see the connection free again (no timer). */
 function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -98,13 +146,7 @@ test("createFetch() fires the hooks of a fresh HTTP/1.1 connection in Go's order
       `getConn app.test:${server.port} #0`,
       "dnsStart app.test",
       "dnsDone 127.0.0.1",
-      `connectStart ${ep}`,
-      `connectDone ${ep}`,
-      "gotConn reused=false wasIdle=false alpn=null",
-      "wroteHeaders",
-      "wroteRequest",
-      "gotFirstResponseByte",
-      "putIdleConn",
+      ...freshExchange(ep),
     ]);
   });
 });
@@ -369,6 +411,50 @@ test("createFetch() does not put a connection the server closes back: no putIdle
       ]);
     }
     assert.equal(server.connections, 2);
+  });
+});
+
+test("createFetch() retries a GET whose reused connection the server closed: a new attempt, as Go's transport", async () => {
+  await withIdleConnToBeClosed(async (fetch, server) => {
+    const url = `http://127.0.0.1:${server.port}`;
+    const log: string[] = [];
+    let retryOf: Error | undefined;
+    const trace = logTrace(log);
+    const getConn = trace.getConn!;
+    trace.getConn = (info) => {
+      retryOf ??= info.retryOf;
+      getConn(info);
+    };
+    const response = await fetch(`${url}/2`, { trace });
+    assert.equal(await response.text(), "ok /2");
+    const ep = `127.0.0.1:${server.port}`;
+    assert.deepEqual(log, [
+      `getConn ${ep} #0`,
+      "gotConn reused=true wasIdle=true alpn=null",
+      "wroteHeaders",
+      "wroteRequest",
+      `getConn ${ep} #1`,
+      ...freshExchange(ep),
+    ]);
+    assert.equal(
+      (retryOf as { code?: string } | undefined)?.code,
+      "UND_ERR_SOCKET",
+    );
+    assert.equal(server.connections, 2);
+  });
+});
+
+test("createFetch() does not retry a POST on a closed reused connection: the error is fetch's", async () => {
+  await withIdleConnToBeClosed(async (fetch, server) => {
+    const url = `http://127.0.0.1:${server.port}/`;
+    const attempts: number[] = [];
+    const error = await fetch(url, {
+      method: "POST",
+      body: "x",
+      trace: { getConn: ({ attempt }) => attempts.push(attempt) },
+    }).then(() => assert.fail("fetch resolved"), (e: unknown) => e);
+    assert.ok(error instanceof TypeError, String(error));
+    assert.deepEqual(attempts, [0]);
   });
 });
 

@@ -99,6 +99,20 @@ function fireHeaderFields(
   }
 }
 
+/** Errors that mean the server closed (or reset) the connection. */
+const CONNECTION_LOST = new Set([
+  "UND_ERR_SOCKET",
+  "ECONNRESET",
+  "EPIPE",
+  "ECONNABORTED",
+]);
+
+/**
+ * Decides whether a failed attempt is retried: returns true when it has
+ * started the next attempt (then the failure is not passed on).
+ */
+export type RetryAttempt = (error: Error) => boolean;
+
 /**
  * Wraps undici fetch's handler for one attempt (see the module doc).
  */
@@ -107,7 +121,9 @@ export class AttemptHandler implements UndiciHandler, SendHeadersListener {
   readonly #trace: HTTPTrace;
   readonly #attempt: number;
   readonly #expectContinue: boolean;
+  readonly #retry: RetryAttempt | undefined;
   #record: ConnRecord | undefined;
+  #reused = false;
   #h2 = false;
   #closeAfter = false;
   #waiting100 = false;
@@ -120,11 +136,13 @@ export class AttemptHandler implements UndiciHandler, SendHeadersListener {
     trace: HTTPTrace,
     attempt: number,
     expectContinue: boolean,
+    retry?: RetryAttempt,
   ) {
     this.#inner = inner;
     this.#trace = trace;
     this.#attempt = attempt;
     this.#expectContinue = expectContinue;
+    this.#retry = retry;
     watchHandler(this);
   }
 
@@ -135,6 +153,7 @@ export class AttemptHandler implements UndiciHandler, SendHeadersListener {
     const attempt = this.#attempt;
     const { info, record } = acquireConn(socket, attempt, performance.now());
     this.#record = record;
+    this.#reused = info.reused;
     this.#h2 = info.alpnProtocol === "h2";
     this.#closeAfter = !this.#h2 && header.includes("\r\nconnection: close");
     fire(trace, "gotConn", info);
@@ -215,6 +234,15 @@ export class AttemptHandler implements UndiciHandler, SendHeadersListener {
   onResponseError(controller: unknown, error: Error): void {
     this.#wroteRequest(error);
     this.#release();
+    // Go's rule (persistConn.shouldRetryRequest): a reused connection the
+    // server closed before any byte of the response came back.
+    if (
+      this.#retry !== undefined && this.#reused && !this.#firstByte &&
+      CONNECTION_LOST.has((error as { code?: string }).code ?? "") &&
+      this.#retry(error)
+    ) {
+      return;
+    }
     this.#inner.onResponseError?.(controller, error);
   }
 

@@ -68,6 +68,11 @@ export interface GetConnInfo extends AttemptInfo {
   method: string;
   /** The request's URL. */
   url: string;
+  /**
+   * Set when this attempt retries the previous one: the error it failed
+   * with (its reused connection was closed before the response began).
+   */
+  retryOf?: Error;
 }
 
 /**

@@ -10,8 +10,12 @@
 
 import { callHook, type HookName } from "../../src/trace.ts";
 import type { Context } from "../../runtimes/node.ts";
-import { AttemptHandler, type UndiciHandler } from "./attempt_handler.ts";
-import type { HTTPTrace } from "./http_trace.ts";
+import {
+  AttemptHandler,
+  type RetryAttempt,
+  type UndiciHandler,
+} from "./attempt_handler.ts";
+import type { GetConnInfo, HTTPTrace } from "./http_trace.ts";
 
 /** The part of undici's `DispatchOptions` read here. */
 export interface DispatchOptions {
@@ -88,12 +92,35 @@ function takeExpectContinue(options: DispatchOptions): boolean {
   return false;
 }
 
+/** Methods Go retries without an idempotency key (`isReplayable`). */
+const REPLAYABLE = new Set(["GET", "HEAD", "OPTIONS", "TRACE"]);
+
+/** At most this many retries per request (Go has no limit). */
+const MAX_RETRIES = 4;
+
+function hasIdempotencyKey(headers: DispatchOptions["headers"]): boolean {
+  if (headers == null || Array.isArray(headers)) return false;
+  return Object.keys(headers).some((key) => {
+    const name = key.toLowerCase();
+    return name === "idempotency-key" || name === "x-idempotency-key";
+  });
+}
+
+/** Whether Go would send the request again: no body, and idempotent. */
+function replayable(options: DispatchOptions): boolean {
+  return options.body == null &&
+    (REPLAYABLE.has(options.method) || hasIdempotencyKey(options.headers));
+}
+
 /** The dispatcher of one traced `fetch` call (see the module doc). */
 export class RequestDispatcher implements DispatcherLike {
   /** undici's fetch reads it (MockAgent support). */
   readonly isMockActive = false;
-  /** The context of the `fetch` call, every trace on it. */
-  readonly context: Context;
+  /**
+   * The context of the `fetch` call, every trace on it; `undefined` for
+   * the dispatcher shared by untraced calls (their dials use the ambient).
+   */
+  readonly context: Context | undefined;
   readonly #agent: DispatcherLike;
   readonly #trace: HTTPTrace;
   readonly #routing: DialRouting;
@@ -101,7 +128,7 @@ export class RequestDispatcher implements DispatcherLike {
 
   constructor(
     agent: DispatcherLike,
-    context: Context,
+    context: Context | undefined,
     trace: HTTPTrace,
     routing: DialRouting,
   ) {
@@ -112,6 +139,15 @@ export class RequestDispatcher implements DispatcherLike {
   }
 
   dispatch(options: DispatchOptions, handler: UndiciHandler): boolean {
+    return this.#dispatch(options, handler, undefined, 0);
+  }
+
+  #dispatch(
+    options: DispatchOptions,
+    handler: UndiciHandler,
+    retryOf: Error | undefined,
+    retries: number,
+  ): boolean {
     const attempt = this.#attempts++;
     const origin = String(options.origin);
     let opts = options;
@@ -122,19 +158,32 @@ export class RequestDispatcher implements DispatcherLike {
       if (expectContinue) opts.expectContinue = true;
     }
     if (this.#trace.getConn !== undefined) {
-      callHook(this.#trace, "getConn" as HookName, {
+      const info: GetConnInfo = {
         attempt,
         hostPort: originHostPort(origin),
         method: options.method,
         url: origin + options.path,
-      } as never);
+      };
+      if (retryOf !== undefined) info.retryOf = retryOf;
+      callHook(this.#trace, "getConn" as HookName, info as never);
+    }
+    let retry: RetryAttempt | undefined;
+    if (retries < MAX_RETRIES && replayable(options)) {
+      retry = (error) => {
+        queueMicrotask(() =>
+          this.#dispatch(options, handler, error, retries + 1)
+        );
+        return true;
+      };
     }
     const traced = new AttemptHandler(
       handler,
       this.#trace,
       attempt,
       expectContinue,
+      retry,
     );
+    if (this.context === undefined) return this.#agent.dispatch(opts, traced);
     return this.#routing.during(
       this,
       origin,

@@ -30,6 +30,7 @@ import {
   type Context,
   contextTrace,
   currentContext,
+  parseIP,
   runWithContext,
   withSignal,
   withTrace,
@@ -170,7 +171,9 @@ export interface NettraceFetch {
   (input: RequestInfo | URL, init?: TracedRequestInit): Promise<Response>;
   /**
    * Closes every connection of the pool, idle or busy (requests in flight
-   * fail), and stops listening to undici's diagnostics channel.
+   * fail), aborts the dials of names in flight, and stops listening to
+   * undici's diagnostics channel. A dial of an IP literal in flight runs
+   * to its connect or its `timeout`; what it connects is closed.
    */
   close(): Promise<void>;
 }
@@ -248,7 +251,10 @@ export function createFetch(options: FetchOptions = {}): NettraceFetch {
     );
   }
   const routing = new DialRouting();
-  // Closing aborts the dials in flight (undici does not abort a connect).
+  // Closing aborts the dials of names in flight (undici does not abort a
+  // connect). A dial of an IP literal gets no signal, so that it keeps the
+  // core's literal fast path (a signal costs 4-6% of a fresh request): it
+  // runs to its connect or its timeout, and undici closes what it connects.
   const closing = new AbortController();
   const { context: fixedContext, ...dialOptions } = connectorOptions;
   const dialInContext = undiciConnector({ ...dialOptions, allowH2 });
@@ -258,8 +264,10 @@ export function createFetch(options: FetchOptions = {}): NettraceFetch {
     const origin = `${target.protocol}//${target.host}`;
     const base = routing.dialContext(origin) ?? fixedContext ??
       currentContext();
+    const host = target.hostname;
+    const literal = host.startsWith("[") || parseIP(host) !== undefined;
     runWithContext(
-      withSignal(base, closing.signal),
+      literal ? base : withSignal(base, closing.signal),
       () => dialInContext(target, callback),
     );
   };

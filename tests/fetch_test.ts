@@ -123,6 +123,20 @@ function freshExchange(ep: string): string[] {
   ];
 }
 
+/** Resolves when `hook` of `trace` next fires (wrapping what it did). */
+function hookFired(
+  trace: HTTPTrace,
+  hook: "connectStart" | "connectDone" | "dialDone",
+): Promise<void> {
+  return new Promise((resolve) => {
+    const previous = trace[hook] as ((info: never) => void) | undefined;
+    trace[hook] = (info: never) => {
+      previous?.(info);
+      resolve();
+    };
+  });
+}
+
 /** Lets undici's pool see the connection free again (no timer). */
 function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -498,20 +512,52 @@ test("createFetch() aborted during DNS rejects with the reason and fires no gotC
   });
 });
 
-test("createFetch() aborted during the connect rejects with the reason", async () => {
+test("createFetch() aborted during the connect rejects with the reason; close() ends the dial of a name", async () => {
   const listener = await startHangingListener();
-  const fetch = createFetch();
-  await using([listener], fetch, async () => {
+  const dns = await startDnsServer({
+    zone: { "hang.test": { A: ["127.0.0.1"] } },
+  });
+  const fetch = createFetch({
+    resolver: createResolver({ nameServer: dns.nameServer }),
+  });
+  await using([listener, dns], fetch, async () => {
     const log: string[] = [];
     const controller = new AbortController();
-    let connecting!: () => void;
-    const started = new Promise<void>((resolve) => (connecting = resolve));
     const trace = logTrace(log);
-    const connectStart = trace.connectStart!;
-    trace.connectStart = (info) => {
-      connectStart(info);
-      connecting();
+    const started = hookFired(trace, "connectStart");
+    const pending = fetch(`http://hang.test:${listener.port}/`, {
+      signal: controller.signal,
+      trace,
+    });
+    await started;
+    controller.abort(new Error("stop"));
+    await assert.rejects(pending, { message: "stop" });
+    const ep = `127.0.0.1:${listener.port}`;
+    assert.deepEqual(log, [
+      `getConn hang.test:${listener.port} #0`,
+      "dnsStart hang.test",
+      "dnsDone 127.0.0.1",
+      `connectStart ${ep}`,
+    ]);
+    // The dial goes on for the pool (as Go's) until close() aborts it.
+    const done = hookFired(trace, "connectDone");
+    await fetch.close();
+    await done;
+    assert.equal(log.at(-1), `connectDone ${ep} error`);
+  });
+});
+
+test("createFetch(): a dial of an IP literal in flight at close() runs to its timeout", async () => {
+  const listener = await startHangingListener();
+  const fetch = createFetch({ timeout: 100 });
+  await using([listener], fetch, async () => {
+    const errors: string[] = [];
+    const trace: HTTPTrace = {
+      dialDone: ({ error }) => errors.push(error?.message ?? "ok"),
     };
+    const started = hookFired(trace, "connectStart");
+    const done = hookFired(trace, "dialDone");
+    const controller = new AbortController();
     const pending = fetch(`http://127.0.0.1:${listener.port}/`, {
       signal: controller.signal,
       trace,
@@ -519,9 +565,10 @@ test("createFetch() aborted during the connect rejects with the reason", async (
     await started;
     controller.abort(new Error("stop"));
     await assert.rejects(pending, { message: "stop" });
-    assert.deepEqual(log, [
-      `getConn 127.0.0.1:${listener.port} #0`,
-      `connectStart 127.0.0.1:${listener.port}`,
+    await fetch.close();
+    await done;
+    assert.deepEqual(errors, [
+      `dial tcp 127.0.0.1:${listener.port}: i/o timeout`,
     ]);
   });
 });

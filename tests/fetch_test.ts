@@ -9,6 +9,7 @@ import {
   createResolver,
   DialError,
   runWithContext,
+  setHookErrorHandler,
   TLSError,
   withTrace,
 } from "../runtimes/node.ts";
@@ -462,13 +463,19 @@ test("createFetch() does not retry a POST on a closed reused connection: the err
   await withIdleConnToBeClosed(async (fetch, server) => {
     const url = `http://127.0.0.1:${server.port}/`;
     const attempts: number[] = [];
+    const wrote: string[] = [];
     const error = await fetch(url, {
       method: "POST",
       body: "x",
-      trace: { getConn: ({ attempt }) => attempts.push(attempt) },
+      trace: {
+        getConn: ({ attempt }) => attempts.push(attempt),
+        wroteRequest: ({ attempt, error }) =>
+          wrote.push(`#${attempt} ${error === undefined ? "ok" : "error"}`),
+      },
     }).then(() => assert.fail("fetch resolved"), (e: unknown) => e);
     assert.ok(error instanceof TypeError, String(error));
     assert.deepEqual(attempts, [0]);
+    assert.equal(wrote.length, 1, wrote.join(" ")); // never twice
   });
 });
 
@@ -676,6 +683,43 @@ test("createFetch() with expect: 100-continue on HTTP/2 waits for the 100 before
       "wroteRequest",
     ]);
   });
+});
+
+test("createFetch() takes a Request of the runtime's own fetch as input", async () => {
+  const server = await startHttpServer(answerBody);
+  const fetch = createFetch();
+  await using([server], fetch, async () => {
+    const request = new Request(`http://127.0.0.1:${server.port}/r`, {
+      method: "POST",
+      body: "from a Request",
+    });
+    const response = await fetch(request);
+    assert.equal(await response.text(), "got from a Request");
+  });
+});
+
+test("createFetch(): a hook that throws is reported and the request goes on", async () => {
+  const server = await startHttpServer();
+  const fetch = createFetch();
+  const reported: string[] = [];
+  const previous = setHookErrorHandler((_error, hook) => reported.push(hook));
+  try {
+    await using([server], fetch, async () => {
+      const response = await fetch(`http://127.0.0.1:${server.port}/t`, {
+        trace: {
+          gotConn: () => {
+            throw new Error("hook bug");
+          },
+          wroteHeaders: () => Promise.reject(new Error("async hook bug")),
+        },
+      });
+      assert.equal(await response.text(), "GET /t");
+      await settle();
+    });
+  } finally {
+    setHookErrorHandler(previous);
+  }
+  assert.deepEqual(reported, ["gotConn", "wroteHeaders"]);
 });
 
 test("createFetch() without any trace dials and answers as fetch", async () => {

@@ -41,6 +41,7 @@ import {
   type UndiciConnectorOptions,
 } from "./undici.ts";
 import type { HTTPTrace } from "./_fetch/http_trace.ts";
+export { formatHttpstat } from "./_fetch/httpstat.ts";
 export {
   formatRequestTimings,
   recordRequestTimings,

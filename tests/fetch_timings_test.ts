@@ -5,9 +5,11 @@ import { test } from "./_test.ts";
 import assert from "node:assert/strict";
 import {
   createFetch,
+  formatHttpstat,
   formatRequestTimings,
   type HTTPTrace,
   recordRequestTimings,
+  type RequestTimings,
 } from "../integrations/fetch.ts";
 import { VirtualClock } from "./_virtual_clock.ts";
 import { startHttpServer } from "./_http_fixtures.ts";
@@ -164,4 +166,93 @@ test("recordRequestTimings() through createFetch: the times are in curl's order"
     await fetch.close();
     await server.close();
   }
+});
+
+test("formatHttpstat() draws the phases, the cumulative times and each attempt of the race", () => {
+  const t: RequestTimings = {
+    method: "GET",
+    url: "https://app.test/",
+    attempts: 1,
+    reused: false,
+    numConnects: 1,
+    dialStart: 1,
+    curl: {
+      redirect: 0,
+      namelookup: 3,
+      connect: 260,
+      appconnect: 270,
+      pretransfer: 270,
+      starttransfer: 290,
+      total: 292,
+    },
+    dial: {
+      outcome: "connected",
+      curl: {},
+      attempts: [
+        {
+          attempt: 0,
+          addr: "[2001:db8::2]:443",
+          family: 6,
+          cause: "first",
+          start: 2,
+          end: 259,
+          outcome: "cancelled",
+          error: "operation was canceled",
+          won: false,
+        },
+        {
+          attempt: 1,
+          addr: "198.18.0.1:443",
+          family: 4,
+          cause: "delay",
+          start: 252,
+          end: 259,
+          outcome: "connected",
+          won: true,
+        },
+      ],
+    },
+  };
+  assert.equal(
+    formatHttpstat(t),
+    [
+      "GET https://app.test/",
+      "",
+      "  DNS Lookup   TCP Connection   TLS Handshake   Server Processing   Content Transfer",
+      "[    3ms     |     257ms      |     10ms      |       20ms        |       2ms        ]",
+      "namelookup:3ms",
+      "                  connect:260ms",
+      "                               appconnect:270ms",
+      "                                                starttransfer:290ms",
+      "                                                                           total:292ms",
+      "",
+      "connection attempts (ms since the request started):",
+      "    [2001:db8::2]:443  3ms → 260ms  cancelled: operation was canceled",
+      "  * 198.18.0.1:443  253ms → 260ms  connected",
+      "",
+    ].join("\n"),
+  );
+});
+
+test("formatHttpstat() shows only server processing and transfer for a reused connection", () => {
+  const text = formatHttpstat({
+    method: "GET",
+    url: "http://app.test/x",
+    attempts: 1,
+    reused: true,
+    numConnects: 0,
+    curl: { redirect: 0, pretransfer: 0.2, starttransfer: 1.4, total: 1.6 },
+  });
+  assert.equal(
+    text,
+    [
+      "GET http://app.test/x (reused connection)",
+      "",
+      "  Server Processing   Content Transfer",
+      "[        1ms        |       0ms        ]",
+      "    starttransfer:1ms",
+      "                               total:2ms",
+      "",
+    ].join("\n"),
+  );
 });

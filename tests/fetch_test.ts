@@ -7,141 +7,25 @@ import assert from "node:assert/strict";
 import {
   background,
   createResolver,
-  DialError,
   runWithContext,
   setHookErrorHandler,
-  TLSError,
   withTrace,
 } from "../runtimes/node.ts";
-import {
-  createFetch,
-  type HTTPTrace,
-  type NettraceFetch,
-} from "../integrations/fetch.ts";
-import { type DnsServer, startDnsServer } from "./_dns_server.ts";
+import { createFetch, type HTTPTrace } from "../integrations/fetch.ts";
+import { startDnsServer } from "./_dns_server.ts";
 import {
   type Handler,
-  type HttpServer,
   startH2Server,
   startHttpServer,
   TEST_CA,
 } from "./_http_fixtures.ts";
-import { closedPort, startHangingListener } from "./_tcp_fixtures.ts";
-
-/** Logs the hooks as short lines; the dial hooks too. */
-function logTrace(log: string[]): HTTPTrace {
-  const err = (e?: Error) => (e === undefined ? "" : " error");
-  return {
-    getConn: ({ hostPort, attempt }) =>
-      log.push(`getConn ${hostPort} #${attempt}`),
-    dnsStart: ({ host }) => log.push(`dnsStart ${host}`),
-    dnsDone: ({ addrs, error }) =>
-      log.push(`dnsDone ${addrs.map((a) => a.address).join(",")}${err(error)}`),
-    connectStart: ({ addr }) => log.push(`connectStart ${addr}`),
-    connectDone: ({ addr, error }) =>
-      log.push(`connectDone ${addr}${err(error)}`),
-    tlsHandshakeStart: ({ serverName }) =>
-      log.push(`tlsHandshakeStart ${serverName}`),
-    tlsHandshakeDone: ({ alpnProtocol, error }) =>
-      log.push(`tlsHandshakeDone ${error ? "error" : alpnProtocol}`),
-    gotConn: ({ reused, wasIdle, alpnProtocol }) =>
-      log.push(
-        `gotConn reused=${reused} wasIdle=${wasIdle} alpn=${alpnProtocol}`,
-      ),
-    wroteHeaders: () => log.push("wroteHeaders"),
-    wait100Continue: () => log.push("wait100Continue"),
-    got100Continue: () => log.push("got100Continue"),
-    got1xxResponse: ({ status }) => log.push(`got1xxResponse ${status}`),
-    wroteRequest: ({ error }) => log.push(`wroteRequest${err(error)}`),
-    gotFirstResponseByte: () => log.push("gotFirstResponseByte"),
-    putIdleConn: ({ error }) => log.push(`putIdleConn${err(error)}`),
-  };
-}
-
-/** Runs `fn` with the servers and the fetch, and always closes them. */
-async function using(
-  servers: (HttpServer | DnsServer | { close(): Promise<void> | void })[],
-  fetch: { close(): Promise<void> },
-  fn: () => Promise<void>,
-): Promise<void> {
-  try {
-    await fn();
-  } finally {
-    await fetch.close();
-    for (const server of servers) await server.close();
-  }
-}
-
-/** Answers `got <the request body>`. */
-const answerBody: Handler = (req, res) => {
-  let body = "";
-  req.setEncoding("utf8");
-  req.on("data", (chunk: string) => (body += chunk));
-  req.on("end", () => res.end(`got ${body}`));
-};
-
-/**
- * Answers `ok <url>`, but closes a connection when a second request comes
- * on it (a server that dropped an idle keep-alive connection just as the
- * client reused it).
- */
-function closeOnSecondUse(): Handler {
-  const served = new WeakMap<object, number>();
-  return (req, res) => {
-    const n = (served.get(req.socket) ?? 0) + 1;
-    served.set(req.socket, n);
-    if (n === 2) req.socket.destroy();
-    else res.end(`ok ${req.url}`);
-  };
-}
-
-/**
- * Runs `fn` once a `closeOnSecondUse` server's connection sits idle in the
- * pool of `fetch` (one request made on it).
- */
-async function withIdleConnToBeClosed(
-  fn: (fetch: NettraceFetch, server: HttpServer) => Promise<void>,
-): Promise<void> {
-  const server = await startHttpServer(closeOnSecondUse());
-  const fetch = createFetch();
-  await using([server], fetch, async () => {
-    await (await fetch(`http://127.0.0.1:${server.port}/1`)).text();
-    await settle();
-    await fn(fetch, server);
-  });
-}
-
-/** The hooks of one exchange on a connection dialled to `ep` for it. */
-function freshExchange(ep: string): string[] {
-  return [
-    `connectStart ${ep}`,
-    `connectDone ${ep}`,
-    "gotConn reused=false wasIdle=false alpn=null",
-    "wroteHeaders",
-    "wroteRequest",
-    "gotFirstResponseByte",
-    "putIdleConn",
-  ];
-}
-
-/** Resolves when `hook` of `trace` next fires (wrapping what it did). */
-function hookFired(
-  trace: HTTPTrace,
-  hook: "connectStart" | "connectDone" | "dialDone",
-): Promise<void> {
-  return new Promise((resolve) => {
-    const previous = trace[hook] as ((info: never) => void) | undefined;
-    trace[hook] = (info: never) => {
-      previous?.(info);
-      resolve();
-    };
-  });
-}
-
-/** Lets undici's pool see the connection free again (no timer). */
-function settle(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
+import {
+  answerBody,
+  freshExchange,
+  logTrace,
+  settle,
+  using,
+} from "./_fetch_helpers.ts";
 
 test("createFetch() fires the hooks of a fresh HTTP/1.1 connection in Go's order", async () => {
   const server = await startHttpServer();
@@ -284,53 +168,6 @@ test("createFetch() multiplexes HTTP/2: a second stream on the busy connection i
   });
 });
 
-test("createFetch() rejects a refused connect with fetch's TypeError whose cause is the DialError", async () => {
-  const port = await closedPort();
-  const fetch = createFetch();
-  await using([], fetch, async () => {
-    const log: string[] = [];
-    const error = await fetch(`http://127.0.0.1:${port}/`, {
-      trace: logTrace(log),
-    }).then(() => assert.fail("fetch resolved"), (e: unknown) => e);
-    assert.ok(error instanceof TypeError, String(error));
-    assert.ok(error.cause instanceof DialError, String(error.cause));
-    assert.match(
-      (error.cause as DialError).message,
-      new RegExp(
-        `dial tcp 127\\.0\\.0\\.1:${port}: connect: connection refused`,
-      ),
-    );
-    assert.deepEqual(log, [
-      `getConn 127.0.0.1:${port} #0`,
-      `connectStart 127.0.0.1:${port}`,
-      `connectDone 127.0.0.1:${port} error`,
-    ]);
-  });
-});
-
-test("createFetch() fails a handshake with an untrusted certificate: cause DialError with a TLSError", async () => {
-  const server = await startHttpServer(undefined, {
-    tls: true,
-    cert: "untrusted",
-  });
-  const fetch = createFetch({ caCerts: [TEST_CA] });
-  await using([server], fetch, async () => {
-    const log: string[] = [];
-    const error = await fetch(`https://localhost:${server.port}/`, {
-      trace: logTrace(log),
-    }).then(() => assert.fail("fetch resolved"), (e: unknown) => e);
-    assert.ok(error instanceof TypeError, String(error));
-    const cause = (error as TypeError).cause;
-    assert.ok(cause instanceof DialError, String(cause));
-    const tls = (cause as DialError).errors.map((e) => (e as Error).cause)
-      .find((c) => c instanceof TLSError);
-    assert.ok(tls instanceof TLSError, String(cause));
-    assert.ok(log.includes("tlsHandshakeDone error"), log.join("\n"));
-    assert.ok(!log.some((l) => l.startsWith("gotConn")), log.join("\n"));
-    assert.ok(!log.some((l) => l.startsWith("wroteRequest")), log.join("\n"));
-  });
-});
-
 test("createFetch() follows a redirect: each hop is an attempt with its own getConn … gotFirstResponseByte", async () => {
   const handler: Handler = (req, res) => {
     if (req.url === "/from") {
@@ -429,56 +266,6 @@ test("createFetch() does not put a connection the server closes back: no putIdle
   });
 });
 
-test("createFetch() retries a GET whose reused connection the server closed: a new attempt, as Go's transport", async () => {
-  await withIdleConnToBeClosed(async (fetch, server) => {
-    const url = `http://127.0.0.1:${server.port}`;
-    const log: string[] = [];
-    let retryOf: Error | undefined;
-    const trace = logTrace(log);
-    const getConn = trace.getConn!;
-    trace.getConn = (info) => {
-      retryOf ??= info.retryOf;
-      getConn(info);
-    };
-    const response = await fetch(`${url}/2`, { trace });
-    assert.equal(await response.text(), "ok /2");
-    const ep = `127.0.0.1:${server.port}`;
-    assert.deepEqual(log, [
-      `getConn ${ep} #0`,
-      "gotConn reused=true wasIdle=true alpn=null",
-      "wroteHeaders",
-      "wroteRequest",
-      `getConn ${ep} #1`,
-      ...freshExchange(ep),
-    ]);
-    assert.equal(
-      (retryOf as { code?: string } | undefined)?.code,
-      "UND_ERR_SOCKET",
-    );
-    assert.equal(server.connections, 2);
-  });
-});
-
-test("createFetch() does not retry a POST on a closed reused connection: the error is fetch's", async () => {
-  await withIdleConnToBeClosed(async (fetch, server) => {
-    const url = `http://127.0.0.1:${server.port}/`;
-    const attempts: number[] = [];
-    const wrote: string[] = [];
-    const error = await fetch(url, {
-      method: "POST",
-      body: "x",
-      trace: {
-        getConn: ({ attempt }) => attempts.push(attempt),
-        wroteRequest: ({ attempt, error }) =>
-          wrote.push(`#${attempt} ${error === undefined ? "ok" : "error"}`),
-      },
-    }).then(() => assert.fail("fetch resolved"), (e: unknown) => e);
-    assert.ok(error instanceof TypeError, String(error));
-    assert.deepEqual(attempts, [0]);
-    assert.equal(wrote.length, 1, wrote.join(" ")); // never twice
-  });
-});
-
 test("createFetch() composes init.trace, options.trace and the ambient context's, newest first", async () => {
   const server = await startHttpServer();
   const order: string[] = [];
@@ -498,146 +285,6 @@ test("createFetch() composes init.trace, options.trace and the ambient context's
     assert.deepEqual(order, ["init", "options", "ambient"]);
   });
 });
-
-test("createFetch() aborted during DNS rejects with the reason and fires no gotConn", async () => {
-  const dns = await startDnsServer({ zone: { "slow.test": { drop: true } } });
-  const fetch = createFetch({
-    resolver: createResolver({ nameServer: dns.nameServer }),
-  });
-  await using([dns], fetch, async () => {
-    const log: string[] = [];
-    const controller = new AbortController();
-    const pending = fetch("http://slow.test:80/", {
-      signal: controller.signal,
-      trace: logTrace(log),
-    });
-    await dns.nextQuery();
-    const reason = new Error("stop");
-    controller.abort(reason);
-    await assert.rejects(pending, (e) => e === reason);
-    assert.deepEqual(log, ["getConn slow.test:80 #0", "dnsStart slow.test"]);
-  });
-});
-
-test("createFetch() aborted during the connect rejects with the reason; close() ends the dial of a name", async () => {
-  const listener = await startHangingListener();
-  const dns = await startDnsServer({
-    zone: { "hang.test": { A: ["127.0.0.1"] } },
-  });
-  const fetch = createFetch({
-    resolver: createResolver({ nameServer: dns.nameServer }),
-  });
-  await using([listener, dns], fetch, async () => {
-    const log: string[] = [];
-    const controller = new AbortController();
-    const trace = logTrace(log);
-    const started = hookFired(trace, "connectStart");
-    const pending = fetch(`http://hang.test:${listener.port}/`, {
-      signal: controller.signal,
-      trace,
-    });
-    await started;
-    controller.abort(new Error("stop"));
-    await assert.rejects(pending, { message: "stop" });
-    const ep = `127.0.0.1:${listener.port}`;
-    assert.deepEqual(log, [
-      `getConn hang.test:${listener.port} #0`,
-      "dnsStart hang.test",
-      "dnsDone 127.0.0.1",
-      `connectStart ${ep}`,
-    ]);
-    // The dial goes on for the pool (as Go's) until close() aborts it.
-    const done = hookFired(trace, "connectDone");
-    await fetch.close();
-    await done;
-    assert.equal(log.at(-1), `connectDone ${ep} error`);
-  });
-});
-
-test("createFetch(): a dial of an IP literal in flight at close() runs to its timeout", async () => {
-  const listener = await startHangingListener();
-  const fetch = createFetch({ timeout: 100 });
-  await using([listener], fetch, async () => {
-    const errors: string[] = [];
-    const trace: HTTPTrace = {
-      dialDone: ({ error }) => errors.push(error?.message ?? "ok"),
-    };
-    const started = hookFired(trace, "connectStart");
-    const done = hookFired(trace, "dialDone");
-    const controller = new AbortController();
-    const pending = fetch(`http://127.0.0.1:${listener.port}/`, {
-      signal: controller.signal,
-      trace,
-    });
-    await started;
-    controller.abort(new Error("stop"));
-    await assert.rejects(pending, { message: "stop" });
-    await fetch.close();
-    await done;
-    assert.deepEqual(errors, [
-      `dial tcp 127.0.0.1:${listener.port}: i/o timeout`,
-    ]);
-  });
-});
-
-test("createFetch() aborted while waiting for the response: wroteRequest once, no first byte", async () => {
-  let arrived!: () => void;
-  const waiting = new Promise<void>((resolve) => (arrived = resolve));
-  const server = await startHttpServer(() => arrived());
-  const fetch = createFetch();
-  await using([server], fetch, async () => {
-    const log: string[] = [];
-    const controller = new AbortController();
-    const pending = fetch(`http://127.0.0.1:${server.port}/`, {
-      signal: controller.signal,
-      trace: logTrace(log),
-    });
-    await waiting;
-    controller.abort(new Error("stop"));
-    await assert.rejects(pending, { message: "stop" });
-    assert.deepEqual(log.slice(3), [
-      "gotConn reused=false wasIdle=false alpn=null",
-      "wroteHeaders",
-      "wroteRequest",
-    ]);
-  });
-});
-
-// undici 8's own fetch on Deno 2.9 never errors the body of a response
-// aborted mid-body (nor settles it): the same with a plain undici Agent.
-const ABORT_BODY_SKIP = "Deno" in globalThis
-  ? "undici's fetch on Deno never settles an aborted body"
-  : false;
-
-test(
-  "createFetch() aborted while reading the body errors the body, after gotFirstResponseByte",
-  {
-    skip: ABORT_BODY_SKIP,
-  },
-  async () => {
-    const server = await startHttpServer((_req, res) => {
-      res.setHeader("content-length", "10");
-      (res as import("node:http").ServerResponse).write("12345");
-    });
-    const fetch = createFetch();
-    await using([server], fetch, async () => {
-      const log: string[] = [];
-      const controller = new AbortController();
-      const response = await fetch(`http://127.0.0.1:${server.port}/`, {
-        signal: controller.signal,
-        trace: logTrace(log),
-      });
-      controller.abort(new Error("stop"));
-      await assert.rejects(response.text(), { message: "stop" });
-      assert.deepEqual(log.slice(3), [
-        "gotConn reused=false wasIdle=false alpn=null",
-        "wroteHeaders",
-        "wroteRequest",
-        "gotFirstResponseByte",
-      ]);
-    });
-  },
-);
 
 test("createFetch() sends a request body and fires wroteRequest after it", async () => {
   const server = await startHttpServer(answerBody);

@@ -128,6 +128,34 @@ test("createFetch() over TLS with HTTP/2: the handshake hooks, alpn h2, no putId
   });
 });
 
+test("createFetch() on an idle HTTP/2 connection: a new stream, reused and idle, no dial", async () => {
+  const server = await startH2Server();
+  const fetch = createFetch({ caCerts: [TEST_CA] });
+  await using([server], fetch, async () => {
+    const url = `https://127.0.0.1:${server.port}/`;
+    await (await fetch(url)).text();
+    await settle();
+    const log: string[] = [];
+    let idleTime = -1;
+    const trace = logTrace(log);
+    const gotConn = trace.gotConn!;
+    trace.gotConn = (info) => {
+      idleTime = info.idleTime;
+      gotConn(info);
+    };
+    await (await fetch(url, { trace })).text();
+    assert.deepEqual(log, [
+      `getConn 127.0.0.1:${server.port} #0`,
+      "gotConn reused=true wasIdle=true alpn=h2",
+      "wroteHeaders",
+      "wroteRequest",
+      "gotFirstResponseByte",
+    ]);
+    assert.ok(idleTime > 0, String(idleTime));
+    assert.equal(server.connections, 1);
+  });
+});
+
 test("createFetch() multiplexes HTTP/2: a second stream on the busy connection is reused, not idle", async () => {
   let release!: () => void;
   const held = new Promise<void>((resolve) => (release = resolve));

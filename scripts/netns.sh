@@ -20,7 +20,7 @@
 # test.sh's "netns", are ignored; none at all means all three, so
 # `NETTRACE_RUNTIMES=netns npm test` runs only this phase, on every runtime),
 # NETTRACE_NETNS_TIMEOUT (seconds per runtime, default 120; the same again
-# for the Go check).
+# for the Go check), NETTRACE_GO (the go command, default `go`).
 #
 # The network rule (shared/TESTING.md): every packet stays inside the
 # namespace. It has only `lo` (no default route, no other link), so a client
@@ -462,13 +462,14 @@ go_skip=""
 if declare -F ensure_go_tool >/dev/null; then
   ensure_go_tool # installs golang-go as root when CI=true or NETTRACE_APT=1
 fi
-if ! command -v go >/dev/null 2>&1; then
-  go_skip="'go' not found (apt-get install golang-go; as root, CI=true or NETTRACE_APT=1 installs it)"
+GO="${NETTRACE_GO:-go}"
+if ! command -v "$GO" >/dev/null 2>&1; then
+  go_skip="'$GO' not found (apt-get install golang-go; as root, CI=true or NETTRACE_APT=1 installs it)"
 else
   mkdir -p "$TMP/go"
   if ! env GOCACHE="$TMP/go/cache" GOPATH="$TMP/go/path" GOPROXY=off \
     GOFLAGS= GO111MODULE=on CGO_ENABLED=0 GOTOOLCHAIN=local \
-    go build -o "$TMP/go/trace" "$GO_TRACE_SRC" </dev/null >"$TMP/go/build.log" 2>&1; then
+    "$GO" build -o "$TMP/go/trace" "$GO_TRACE_SRC" </dev/null >"$TMP/go/build.log" 2>&1; then
     cat "$TMP/go/build.log" >&2
     fail "go build $GO_TRACE_SRC"
   fi
@@ -480,7 +481,7 @@ if [[ -n "$go_skip" ]]; then
   lines+=("netns go-diff: 0 passed, 0 failed, ${#runtimes[@]} skipped ($go_skip)")
 else
   echo
-  echo "netns go-diff: $(go version)"
+  echo "netns go-diff: $("$GO" version)"
   for rt in "${runtimes[@]}"; do
     run_suite "$rt" "netns go-diff $rt" NETTRACE_GO_TRACE="$TMP/go/trace" \
       GODEBUG=netdns=go -- "$GO_DIFF_FILE"

@@ -560,8 +560,16 @@ if (!netns || dnsServer === undefined || !goTrace) {
         const { address, go, ours } = await run(scenario, server.port);
         const failures: string[] = [];
         const tolerated = new Set<Aspect>();
+        // Go shares a lookup only while it is in flight; when its dials did
+        // not overlap (a loaded machine), this run cannot show sharing.
+        const unshared = go.length > 1 &&
+          !go.flat().some((e) => e.hook === "dnsDone" && e.coalesced);
+        if (unshared) {
+          t.diagnostic("Go's dials did not overlap: coalesced not compared");
+        }
         go.forEach((goDial, i) => {
           for (const [aspect, text] of differences(goDial, ours[i])) {
+            if (unshared && aspect === "dnsDone coalesced") continue;
             if (known?.aspects.includes(aspect)) {
               tolerated.add(aspect);
               t.diagnostic(`known (${known.item}): ${aspect}\n     ${text}`);
@@ -572,6 +580,7 @@ if (!netns || dnsServer === undefined || !goTrace) {
         });
         assert.deepEqual(failures, [], `${address}: differs from Go`);
         for (const aspect of known?.aspects ?? []) {
+          if (unshared && aspect === "dnsDone coalesced") continue;
           assert.ok(
             tolerated.has(aspect),
             `${address}: "${aspect}" now matches Go; delete the row ` +

@@ -105,3 +105,33 @@ ensure_netns_tools() {
   apt_install_if_allowed "the netns phase" "${pkgs[@]}" || true
   return 0
 }
+
+# ensure_go_tool: the Go differential check of the netns phase
+# (tests/netns/go_diff_test.ts) needs `go` (Debian's golang-go). Heavier than
+# the netns tools, so it is installed only when asked for: as root, on a
+# machine with apt-get, and with CI=true (.ci/run) or NETTRACE_APT=1;
+# otherwise it says why and the check skips with the reason. Never fatal;
+# tried once per run; NETTRACE_NO_APT=1 turns it off.
+ensure_go_tool() {
+  [[ -z "${NETTRACE_GO_TOOL_TRIED:-}" ]] || return 0
+  export NETTRACE_GO_TOOL_TRIED=1
+  command -v go >/dev/null 2>&1 && return 0
+  [[ "${NETTRACE_NO_APT:-}" != 1 ]] || return 0
+  if [[ "${CI:-}" != true && "${NETTRACE_APT:-}" != 1 ]]; then
+    echo "deps: the Go check needs golang-go; not installing it (set NETTRACE_APT=1, or CI=true)" >&2
+    return 0
+  fi
+  if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "deps: the Go check needs golang-go; not root or no apt-get, so it will skip" >&2
+    return 0
+  fi
+  echo "deps: apt-get install golang-go (for the Go check of the netns phase)" >&2
+  if ! {
+    DEBIAN_FRONTEND=noninteractive timeout 300 apt-get update -q &&
+      DEBIAN_FRONTEND=noninteractive timeout 600 \
+        apt-get install -y -q --no-install-recommends golang-go
+  } </dev/null >&2; then
+    echo "deps: apt-get failed; the Go check will skip" >&2
+  fi
+  return 0
+}

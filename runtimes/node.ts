@@ -89,6 +89,13 @@ export interface RuntimeDialOptions extends DialOptions {
    * @default {resolver}
    */
   resolver?: Resolver;
+  /**
+   * Keep the socket writable after the peer's FIN (Go's and Deno's
+   * behaviour). Off by default, as `net.connect` sets a socket up: the
+   * socket ends its side and closes when the peer does.
+   * @default {false}
+   */
+  allowHalfOpen?: boolean;
 }
 
 const defaults = { resolver, dialer, sourceAddress: probeSourceAddress };
@@ -160,10 +167,15 @@ export function dial(
 ): Promise<NodeConn> {
   options = withDiagnostics(address, options);
   if (options === undefined) return coreDial(address, defaults);
-  return coreDial(address, {
+  const pending = coreDial(address, {
     ...options,
     resolver: options.resolver ?? resolver,
     dialer,
     sourceAddress: options.sourceAddress ?? probeSourceAddress,
+  });
+  if (options.allowHalfOpen !== true) return pending;
+  return pending.then((conn) => {
+    conn.socket.allowHalfOpen = true;
+    return conn;
   });
 }

@@ -49,6 +49,20 @@ export {
   type DiagnosticsMessages,
 } from "./_diagnostics.ts";
 export { createResolver, dialer, resolver };
+export {
+  createConnection,
+  type CreateConnectionOptions,
+  NettraceSocket,
+} from "./_node_socket.ts";
+export {
+  createLookup,
+  type CreateLookupOptions,
+  lookup,
+  type LookupAddress,
+  type LookupCallback,
+  type NodeLookup,
+  type NodeLookupOptions,
+} from "./_node_lookup.ts";
 
 /**
  * This adapter's connection history (RFC 8305 §4): how recent attempts to

@@ -99,7 +99,7 @@ export type LookupCallback = (
 
 /**
  * A `dns.lookup`-compatible function, with a promise form (as
- * `dns.promises.lookup`) as `.promise`.
+ * `dns.promises.lookup`) as `.promise`, which `util.promisify` also gives.
  *
  * @example Passing it to net.connect
  * ```ts ignore
@@ -160,6 +160,7 @@ export interface CreateLookupOptions {
 
 const FLIGHTS = new WeakMap<Resolver, Singleflight<IPAddr[]>>();
 const NEVER = new AbortController().signal;
+const PROMISIFY = Symbol.for("nodejs.util.promisify.custom");
 
 /**
  * Makes a `dns.lookup`-compatible function that asks `resolver` (both
@@ -215,6 +216,9 @@ export function createLookup(options: CreateLookupOptions = {}): NodeLookup {
     );
   }) as NodeLookup;
   fn.promise = promise;
+  // util.promisify(lookup) resolves to `{ address, family }`, as for
+  // dns.lookup.
+  Object.defineProperty(fn, PROMISIFY, { value: promise });
   return fn;
 }
 

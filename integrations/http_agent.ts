@@ -124,7 +124,10 @@ export type CreateConnectionCallback = (
   stream: Duplex,
 ) => void;
 
-/** The request an agent is making a socket for (set by `createSocket`). */
+/**
+ * Aborted when the request an agent is making a socket for is destroyed
+ * (set by `createSocket`).
+ */
 const REQUEST: unique symbol = Symbol("nettrace.request");
 
 interface AgentConnectOptions {
@@ -133,7 +136,7 @@ interface AgentConnectOptions {
   port?: number | string | null;
   family?: number;
   timeout?: number;
-  [REQUEST]?: http.ClientRequest;
+  [REQUEST]?: AbortSignal;
 }
 
 function dialOptionsOf(options: AgentDialOptions): AgentDialOptions {
@@ -166,7 +169,7 @@ function dialFor(
   const controller = new AbortController();
   const onAbort = () => controller.abort(abortError());
   const request = options[REQUEST];
-  request?.once("close", onAbort);
+  request?.addEventListener("abort", onAbort, { once: true });
   signal?.addEventListener("abort", onAbort, { once: true });
   const family = options.family;
   const network: Network = family === 4
@@ -175,7 +178,7 @@ function dialFor(
     ? "tcp6"
     : rest.network ?? "tcp";
   const settle = () => {
-    request?.off("close", onAbort);
+    request?.removeEventListener("abort", onAbort);
     signal?.removeEventListener("abort", onAbort);
   };
   let pending: Promise<NodeConn>;
@@ -397,15 +400,42 @@ export class HttpsAgent extends https.Agent {
   }
 }
 
+/** The signal aborted when a request is destroyed, per request. */
+const DESTROYED = new WeakMap<object, AbortSignal>();
+
 /**
- * Attaches each request to the connection options the agent passes to
- * `createConnection`, so that a request destroyed during the dial aborts
- * it. `createSocket` is Node's (and Deno's) own extension point (the one
- * agent-base uses); where a runtime lacks it the dial simply runs on.
+ * The signal of `req`: its `destroy()` is wrapped (on this request object
+ * only) to abort it first, since a request destroyed before it has a socket
+ * emits nothing until the socket arrives.
+ */
+function destroyedSignal(req: object): AbortSignal {
+  let signal = DESTROYED.get(req);
+  if (signal !== undefined) return signal;
+  const controller = new AbortController();
+  signal = controller.signal;
+  DESTROYED.set(req, signal);
+  const target = req as { destroy?: (...args: unknown[]) => unknown };
+  const destroy = target.destroy;
+  if (typeof destroy === "function") {
+    target.destroy = function (this: unknown, ...args: unknown[]) {
+      controller.abort();
+      return destroy.apply(this, args);
+    };
+  }
+  return signal;
+}
+
+/**
+ * Attaches each request's destroyed signal to the connection options the
+ * agent passes to `createConnection`, so that a request destroyed during
+ * the dial (a client's timeout, an aborted axios or got request) aborts
+ * it. `createSocket` is the agent's own extension point (the one agent-base
+ * uses; Node, Bun and Deno have it); where a runtime lacks it the dial runs
+ * to its end (bound it with `connectTimeout`).
  */
 for (const Agent of [HttpAgent, HttpsAgent]) {
   const proto = Agent.prototype as unknown as {
-    createSocket?: (req: unknown, options: object, cb: unknown) => void;
+    createSocket?: (req: object, options: object, cb: unknown) => void;
   };
   const parent = Object.getPrototypeOf(proto) as typeof proto;
   if (typeof parent.createSocket !== "function") continue;
@@ -413,7 +443,7 @@ for (const Agent of [HttpAgent, HttpsAgent]) {
     return parent.createSocket!.call(
       this,
       req,
-      { ...options, [REQUEST]: req },
+      { ...options, [REQUEST]: destroyedSignal(req) },
       cb,
     );
   };

@@ -11,6 +11,9 @@
 #   tests/*_deno_test.ts       Deno only
 #   tests/*_bun_test.ts        Bun only
 #   tests/*_node_test.ts       Node only
+#   tests/recipes/*_test.ts    the same suffix rules (real npm clients against
+#                              real servers; each skips with its reason when
+#                              a server or a package is absent)
 #   tests/netns/               not run here; see the netns phase below
 # With file arguments, the same suffix rules pick the runtimes per file and a
 # runtime left with no file is skipped.
@@ -125,7 +128,7 @@ if (($# > 0)); then
   done
 else
   shopt -s nullglob
-  for f in tests/*_test.ts; do add_file "$f"; done
+  for f in tests/*_test.ts tests/recipes/*_test.ts; do add_file "$f"; done
   shopt -u nullglob
 fi
 

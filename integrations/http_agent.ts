@@ -167,8 +167,15 @@ function dialFor(
 ): Promise<NodeConn> {
   const { connectTimeout, signal, ...rest } = dialOptions;
   const controller = new AbortController();
-  const onAbort = () => controller.abort(abortError());
   const request = options[REQUEST];
+  // A request destroyed with an error (a client's timeout) fails with
+  // that error, not with the dial's abort.
+  const onAbort = () =>
+    controller.abort(
+      request?.aborted && request.reason instanceof Error
+        ? request.reason
+        : abortError(),
+    );
   request?.addEventListener("abort", onAbort, { once: true });
   signal?.addEventListener("abort", onAbort, { once: true });
   const family = options.family;
@@ -418,7 +425,7 @@ function destroyedSignal(req: object): AbortSignal {
   const destroy = target.destroy;
   if (typeof destroy === "function") {
     target.destroy = function (this: unknown, ...args: unknown[]) {
-      controller.abort();
+      controller.abort(args[0]);
       return destroy.apply(this, args);
     };
   }

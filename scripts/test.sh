@@ -132,6 +132,13 @@ else
   shopt -u nullglob
 fi
 
+# The recipe tests need database servers (installed in CI only; see
+# ensure_db_servers in scripts/_deps.sh).
+if [[ "${files_for[node]}${files_for[deno]}${files_for[bun]}" == *tests/recipes/* ]] &&
+  declare -F ensure_db_servers >/dev/null; then
+  ensure_db_servers
+fi
+
 strip_ansi() { sed -E $'s/\x1b\\[[0-9;?]*[A-Za-z]//g; s/\r//g'; }
 
 # last_num REGEX FILE: the number captured by the first group of REGEX on the

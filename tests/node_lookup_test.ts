@@ -25,7 +25,7 @@ interface CountingResolver extends Resolver {
 /** db.test: ::1 and 127.0.0.1; v4only.test: 127.0.0.1; answers held until release(). */
 function countingResolver(hold = false): CountingResolver {
   const calls: string[] = [];
-  let gate = Promise.withResolvers<void>();
+  const gate = Promise.withResolvers<void>();
   if (!hold) gate.resolve();
   return {
     calls,

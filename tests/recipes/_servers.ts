@@ -193,7 +193,20 @@ export async function startPostgres(
     dir,
     user,
   );
-  return await started(port, stop, "postgres");
+  const up = await started(port, stop, "postgres");
+  if (!up.ok) return up;
+  // The port opens before recovery is done ("the database system is
+  // starting up"): wait until pg_isready says it accepts connections.
+  const isready = join(PG_BIN, "pg_isready");
+  for (let i = 0; i < 200; i++) {
+    const r = spawnSync(isready, ["-h", "127.0.0.1", "-p", String(port)], {
+      stdio: "ignore",
+    });
+    if (r.status === 0 || r.error !== undefined) return up;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  stop();
+  return { ok: false, reason: `postgres on port ${port} never became ready` };
 }
 
 /**

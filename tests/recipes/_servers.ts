@@ -3,7 +3,8 @@
  * PostgreSQL 15, Redis and MariaDB 10.11, each started on 127.0.0.1 only (so
  * the DNS fixture's `::1` is refused) on a free port with a throw-away data
  * directory, once per test file, and stopped (by PID, directory removed)
- * when the process exits. A server whose binary is missing, or that fails
+ * when the process exits — or, if it dies without running its 'exit'
+ * handlers, by a watchdog within a second. A server whose binary is missing, or that fails
  * to start, gives a one-line reason the tests skip with — never silently.
  *
  * The servers run as separate processes started at module load (outside any
@@ -94,22 +95,41 @@ function run(cmd: string, args: string[], asUser?: string): string | null {
   }`;
 }
 
+/**
+ * Runs the server under a small `sh` watchdog in a process group of its
+ * own: the watchdog kills the group's other processes and removes the data
+ * directory once this process is gone, however it ended (a killed test
+ * run, a runtime that skips 'exit' handlers). The 'exit' handler stops it
+ * at once when it can.
+ */
+const WATCHDOG = `
+"$@" &
+while kill -0 "$WATCH_PID" 2>/dev/null; do sleep 1; done
+for p in $(pgrep -g $$); do [ "$p" = $$ ] || kill -9 "$p" 2>/dev/null; done
+sleep 0.5
+rm -rf "$WATCH_DIR"
+`;
+
 function launch(
   cmd: string,
   args: string[],
   dir: string,
   asUser?: string,
 ): () => void {
-  const [c, a] = asUser !== undefined && isRoot
-    ? ["runuser", ["-u", asUser, "--", cmd, ...args]]
-    : [cmd, args];
-  const child = spawn(c, a, { stdio: "ignore", detached: true });
+  const command = asUser !== undefined && isRoot
+    ? ["runuser", "-u", asUser, "--", cmd, ...args]
+    : [cmd, ...args];
+  const child = spawn("sh", ["-c", WATCHDOG, "watchdog", ...command], {
+    stdio: "ignore",
+    detached: true,
+    env: { ...process.env, WATCH_PID: String(process.pid), WATCH_DIR: dir },
+  });
   child.unref();
   const pid = child.pid;
   const stop = () => {
     if (pid !== undefined) {
       try {
-        // The process group: runuser and the server it started.
+        // The process group: the watchdog, runuser and the server.
         process.kill(-pid, "SIGKILL");
       } catch {
         // already gone

@@ -1,7 +1,7 @@
 /**
  * The Node dialer: one `net.connect()` per endpoint, with Node's own family
- * selection off, `TCP_NODELAY` on (Go's default) and half-close allowed, and
- * a {@linkcode NodeConn} that adds web streams to the `net.Socket`.
+ * selection off, `TCP_NODELAY` on (Go's default) and `allowHalfOpen` off (as
+ * `net.connect` sets it up), and a {@linkcode NodeConn} that adds web streams to the `net.Socket`.
  *
  * @module
  */
@@ -52,9 +52,11 @@ function noop(): void {}
  *   reused at once. `close()` half-closes (`socket.end()`, a FIN; reading
  *   goes on); `abort()` closes the connection.
  *
- * The socket is opened with `allowHalfOpen: true`, as Go and Deno behave:
- * after the peer's FIN the connection can still be written to, until it is
- * closed or its `writable` is closed.
+ * The socket is opened with `allowHalfOpen: false`, as `net.connect` opens
+ * it: after the peer's FIN the socket ends its side too and closes, so
+ * Node-API clients notice a server that hung up. `dial(address, {
+ * allowHalfOpen: true })` (or setting `socket.allowHalfOpen = true`) keeps
+ * it writable after the peer's FIN, as Go and Deno behave.
  *
  * @example Reading and writing through the web streams
  * ```ts ignore
@@ -345,7 +347,7 @@ function connect(
       family: endpoint.family,
       autoSelectFamily: false,
       noDelay: true,
-      allowHalfOpen: true,
+      allowHalfOpen: false,
     });
     const settle = () => {
       unwatch();
@@ -383,7 +385,7 @@ function connect(
 
 /**
  * The Node dialer for the core's `dial()`: `net.connect({ host, port,
- * family, autoSelectFamily: false, noDelay: true, allowHalfOpen: true })` to
+ * family, autoSelectFamily: false, noDelay: true, allowHalfOpen: false })` to
  * the one address it is given.
  *
  * A failed connect rejects with a `SyscallError` (`connect: connection

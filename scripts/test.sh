@@ -11,6 +11,9 @@
 #   tests/*_deno_test.ts       Deno only
 #   tests/*_bun_test.ts        Bun only
 #   tests/*_node_test.ts       Node only
+#   tests/recipes/*_test.ts    the same suffix rules (real npm clients against
+#                              real servers; each skips with its reason when
+#                              a server or a package is absent)
 #   tests/netns/               not run here; see the netns phase below
 # With file arguments, the same suffix rules pick the runtimes per file and a
 # runtime left with no file is skipped.
@@ -135,8 +138,15 @@ if (($# > 0)); then
   done
 else
   shopt -s nullglob
-  for f in tests/*_test.ts; do add_file "$f"; done
+  for f in tests/*_test.ts tests/recipes/*_test.ts; do add_file "$f"; done
   shopt -u nullglob
+fi
+
+# The recipe tests need database servers (installed in CI only; see
+# ensure_db_servers in scripts/_deps.sh).
+if [[ "${files_for[node]}${files_for[deno]}${files_for[bun]}" == *tests/recipes/* ]] &&
+  declare -F ensure_db_servers >/dev/null; then
+  ensure_db_servers
 fi
 
 strip_ansi() { sed -E $'s/\x1b\\[[0-9;?]*[A-Za-z]//g; s/\r//g'; }

@@ -1,0 +1,370 @@
+// Happy Eyeballs v3 (draft-ietf-happy-happyeyeballs-v3, editor's copy after
+// -03 with the "Examples" section): the service-record logic, the move-on
+// rule, and — on the virtual clock with exact times — dials that ask for
+// HTTPS records. Scenario facts also come from the Rust `happy-eyeballs`
+// crate's tests (hostname resolution, HTTPS records, ALPN, priorities),
+// restated here as our own cases.
+
+import { test } from "./_test.ts";
+import assert from "node:assert/strict";
+import type { ServiceRecord } from "../mod.ts";
+import { offeredAlpn, serviceAlpnSet } from "../src/_he3/alpn.ts";
+import { shouldMoveOn } from "../src/_he3/move_on.ts";
+import {
+  AliasChain,
+  MAX_ALIAS_CHAIN,
+  planServices,
+} from "../src/_he3/records.ts";
+import {
+  type ServiceCandidate,
+  ServiceResolution,
+} from "../src/_he3/resolution.ts";
+
+const H2_H11 = ["h2", "http/1.1"];
+
+function svc(
+  priority: number,
+  target: string,
+  extra: Partial<ServiceRecord> = {},
+): ServiceRecord {
+  return { priority, target, ...extra };
+}
+
+function show(candidates: readonly ServiceCandidate[]): string[] {
+  return candidates.map((c) => {
+    const host = c.endpoint.family === 6
+      ? `[${c.endpoint.address}]`
+      : c.endpoint.address;
+    return `${c.rank} ${host}:${c.endpoint.port}${c.hint ? " hint" : ""}`;
+  });
+}
+
+// ── ALPN (RFC 9460 §7.1.1, the draft's "Handling ALPN") ───────────────────
+
+test("serviceAlpnSet() adds the scheme's default ALPN unless no-default-alpn", () => {
+  assert.deepEqual(serviceAlpnSet(svc(1, ".", { alpn: ["h2"] }), "https"), [
+    "h2",
+    "http/1.1",
+  ]);
+  assert.deepEqual(
+    serviceAlpnSet(svc(1, ".", { alpn: ["h3"], noDefaultAlpn: true }), "https"),
+    ["h3"],
+  );
+  assert.deepEqual(serviceAlpnSet(svc(1, "."), "https"), ["http/1.1"]);
+  assert.deepEqual(serviceAlpnSet(svc(1, ".", { alpn: ["x"] }), "foo"), ["x"]);
+});
+
+test("offeredAlpn() refuses alpn=h3 no-default-alpn to a TCP client (the draft's example)", () => {
+  const h3only = svc(1, "svc1.example.test", {
+    alpn: ["h3"],
+    noDefaultAlpn: true,
+  });
+  assert.equal(offeredAlpn(h3only, "https", H2_H11), null);
+  assert.equal(offeredAlpn(h3only, "https", undefined), null);
+  // Without no-default-alpn, http/1.1 is in the set: usable.
+  const h3 = svc(1, ".", { alpn: ["h3"] });
+  assert.deepEqual(offeredAlpn(h3, "https", H2_H11), ["http/1.1"]);
+});
+
+test("offeredAlpn() intersects with the caller's list in the caller's order", () => {
+  const record = svc(1, ".", { alpn: ["http/1.1", "h2", "h3"] });
+  assert.deepEqual(offeredAlpn(record, "https", ["h2", "http/1.1"]), [
+    "h2",
+    "http/1.1",
+  ]);
+  assert.deepEqual(offeredAlpn(record, "https", ["h2"]), ["h2"]);
+  // No caller list: usable when the default is in the set, nothing offered.
+  assert.equal(offeredAlpn(record, "https", undefined), undefined);
+  assert.equal(offeredAlpn(record, "https", []), undefined);
+});
+
+// ── AliasMode (RFC 9460 §2.4.2, §3) ─────────────────────────────────────────
+
+test("AliasChain follows AliasMode records and ignores ServiceMode ones beside them", () => {
+  const chain = new AliasChain("www.example.test");
+  const step = chain.take(
+    [svc(1, "ignored.test"), svc(0, "cdn.example.test.")],
+    Math.random,
+  );
+  assert.deepEqual(step, { type: "follow", name: "cdn.example.test" });
+  assert.equal(chain.name, "cdn.example.test");
+  const end = chain.take([svc(1, ".", { alpn: ["h2"] })], Math.random);
+  assert.equal(end.type, "services");
+  assert.equal(end.type === "services" && end.name, "cdn.example.test");
+  assert.equal(end.type === "services" && end.records.length, 1);
+});
+
+test("AliasChain refuses a loop", () => {
+  const chain = new AliasChain("a.test");
+  assert.equal(chain.take([svc(0, "b.test")], Math.random).type, "follow");
+  const step = chain.take([svc(0, "A.TEST.")], Math.random);
+  assert.equal(step.type, "error");
+  assert.match(
+    step.type === "error" ? step.error.message : "",
+    /alias chain loops at a\.test/,
+  );
+});
+
+test(`AliasChain refuses a chain longer than ${MAX_ALIAS_CHAIN}`, () => {
+  const chain = new AliasChain("n0.test");
+  for (let i = 1; i <= MAX_ALIAS_CHAIN; i++) {
+    assert.equal(
+      chain.take([svc(0, `n${i}.test`)], Math.random).type,
+      "follow",
+    );
+  }
+  const step = chain.take([svc(0, "n99.test")], Math.random);
+  assert.equal(step.type, "error");
+  assert.match(
+    step.type === "error" ? step.error.message : "",
+    /alias chain longer than 8/,
+  );
+});
+
+test('AliasChain: an AliasMode target of "." means no service', () => {
+  const chain = new AliasChain("a.test");
+  assert.deepEqual(chain.take([svc(0, ".")], Math.random), {
+    type: "services",
+    name: "a.test",
+    records: [],
+  });
+});
+
+// ── priorities, ports, ALPN per record ──────────────────────────────────────
+
+test("planServices() orders by priority and shuffles equal priorities with the random source", () => {
+  const records = [
+    svc(2, "b.test"),
+    svc(1, "a1.test"),
+    svc(1, "a2.test"),
+    svc(1, "a3.test"),
+  ];
+  const base = {
+    name: "o.test",
+    port: 443,
+    scheme: "https",
+    clientAlpn: H2_H11,
+  };
+  // random 0.99: Fisher–Yates keeps every element in place.
+  const kept = planServices(records, { ...base, random: () => 0.99 });
+  assert.deepEqual(kept.options.map((o) => o.name), [
+    "a1.test",
+    "a2.test",
+    "a3.test",
+    "b.test",
+  ]);
+  assert.deepEqual(kept.options.map((o) => o.rank), [0, 1, 2, 3]);
+  // random 0: each step swaps with the first of the run.
+  const moved = planServices(records, { ...base, random: () => 0 });
+  assert.deepEqual(moved.options.map((o) => o.name), [
+    "a2.test",
+    "a3.test",
+    "a1.test",
+    "b.test",
+  ]);
+});
+
+test("planServices() gives each record its own port and ALPN, and skips unusable ones", () => {
+  const plan = planServices(
+    [
+      svc(1, "svc1.test", { alpn: ["h3"], noDefaultAlpn: true, port: 9443 }),
+      svc(2, "svc2.test", { alpn: ["h2"], port: 10443 }),
+      svc(3, ".", { port: 0 }),
+      svc(4, "bad name!.test"),
+    ],
+    {
+      name: "o.test",
+      port: 443,
+      scheme: "https",
+      clientAlpn: H2_H11,
+      random: Math.random,
+    },
+  );
+  assert.deepEqual(
+    plan.options.map((o) => [o.name, o.port, o.alpn]),
+    [["svc2.test", 10443, ["h2", "http/1.1"]]],
+  );
+  assert.deepEqual(plan.skipped.map((s) => s.reason), [
+    "no ALPN in common",
+    "bad port",
+    "bad target name",
+  ]);
+});
+
+// ── the resolution state ───────────────────────────────────────────────────
+
+function resolution(random: () => number = () => 0.99) {
+  return new ServiceResolution({
+    host: "example.test",
+    port: 443,
+    scheme: "https",
+    clientAlpn: H2_H11,
+    families: [6, 4],
+    random,
+  });
+}
+
+test('ServiceResolution queries the addresses of targets other than "." only', () => {
+  const r = resolution();
+  assert.deepEqual(r.takeQueries(), []);
+  r.serviceAnswer([svc(1, "."), svc(2, "alt.example.test")]);
+  assert.deepEqual(r.takeQueries(), [
+    { name: "alt.example.test", family: 6 },
+    { name: "alt.example.test", family: 4 },
+  ]);
+  assert.deepEqual(r.takeQueries(), []);
+});
+
+test("ServiceResolution: hints count until the target's answer replaces them", () => {
+  const r = resolution();
+  r.serviceAnswer([
+    svc(1, ".", { ipv6hint: ["2001:db8::1"], ipv4hint: ["192.0.2.1"] }),
+  ]);
+  assert.deepEqual(show(r.candidates()), [
+    "0 [2001:db8::1]:443 hint",
+    "0 192.0.2.1:443 hint",
+  ]);
+  assert.equal(r.preferredAnswered(r.candidates()), true);
+  // The AAAA answer replaces the IPv6 hint (2001:db8::1 is gone); the IPv4
+  // hint stays until A answers.
+  r.addressAnswer("example.test", 6, [{ address: "2001:db8::2", family: 6 }]);
+  assert.deepEqual(show(r.candidates()), [
+    "0 [2001:db8::2]:443",
+    "0 192.0.2.1:443 hint",
+  ]);
+  // An empty A answer has nothing to replace the IPv4 hint with.
+  r.addressAnswer("example.test", 4, []);
+  assert.deepEqual(show(r.candidates()), [
+    "0 [2001:db8::2]:443",
+    "0 192.0.2.1:443 hint",
+  ]);
+  assert.equal(r.pending, false);
+});
+
+test("ServiceResolution puts the host's own addresses last on the caller's port", () => {
+  const r = resolution();
+  r.addressAnswer("example.test", 6, [{ address: "2001:db8::1", family: 6 }]);
+  r.addressAnswer("example.test", 4, [{ address: "192.0.2.1", family: 4 }]);
+  // Before any service answer: the host's addresses, one group.
+  assert.deepEqual(show(r.candidates()), [
+    "0 [2001:db8::1]:443",
+    "0 192.0.2.1:443",
+  ]);
+  r.serviceAnswer([
+    svc(1, "alt.example.test", { port: 8443 }),
+    svc(2, ".", { port: 8443 }),
+  ]);
+  r.takeQueries();
+  r.addressAnswer("alt.example.test", 6, [{
+    address: "2001:db8::9",
+    family: 6,
+  }]);
+  r.addressAnswer("alt.example.test", 4, []);
+  assert.deepEqual(show(r.candidates()), [
+    "0 [2001:db8::9]:8443",
+    "1 [2001:db8::1]:8443",
+    "1 192.0.2.1:8443",
+    "2 [2001:db8::1]:443",
+    "2 192.0.2.1:443",
+  ]);
+});
+
+test("ServiceResolution does not repeat an endpoint already in an earlier group", () => {
+  const r = resolution();
+  r.serviceAnswer([svc(1, ".", { alpn: ["h2"] })]);
+  r.addressAnswer("example.test", 6, [{ address: "2001:db8::1", family: 6 }]);
+  r.addressAnswer("example.test", 4, [{ address: "192.0.2.1", family: 4 }]);
+  // The "." record on the caller's port covers the fallback's endpoints.
+  assert.deepEqual(show(r.candidates()), [
+    "0 [2001:db8::1]:443",
+    "0 192.0.2.1:443",
+  ]);
+  assert.deepEqual(r.candidates().map((c) => c.service?.alpn), [
+    ["h2", "http/1.1"],
+    ["h2", "http/1.1"],
+  ]);
+});
+
+test("ServiceResolution follows an alias and falls back to its target's addresses", () => {
+  const r = resolution();
+  assert.deepEqual(r.serviceAnswer([svc(0, "cdn.test")]), {
+    type: "follow",
+    name: "cdn.test",
+  });
+  assert.equal(r.serviceSettled, false);
+  assert.equal(r.serviceName, "cdn.test");
+  assert.deepEqual(r.serviceAnswer([]), { type: "done" });
+  assert.deepEqual(r.takeQueries(), [
+    { name: "cdn.test", family: 6 },
+    { name: "cdn.test", family: 4 },
+  ]);
+  r.addressAnswer("cdn.test", 4, [{ address: "192.0.2.7", family: 4 }]);
+  r.addressAnswer("example.test", 4, [{ address: "192.0.2.1", family: 4 }]);
+  assert.deepEqual(show(r.candidates()), [
+    "0 192.0.2.7:443",
+    "1 192.0.2.1:443",
+  ]);
+  assert.equal(r.pending, true); // both AAAA lookups are still out
+});
+
+test("ServiceResolution: a failed or looping service lookup leaves the host's addresses", () => {
+  const r = resolution();
+  r.serviceAnswer([svc(0, "b.test")]);
+  const next = r.serviceAnswer([svc(0, "example.test")]);
+  assert.equal(next.type, "done");
+  assert.match(r.serviceError?.message ?? "", /loops/);
+  assert.deepEqual(r.takeQueries(), []);
+  r.addressAnswer("example.test", 6, [{ address: "2001:db8::1", family: 6 }]);
+  assert.deepEqual(show(r.candidates()), ["0 [2001:db8::1]:443"]);
+});
+
+test("ServiceResolution: no usable ALPN leaves only the host's addresses", () => {
+  const r = resolution();
+  r.serviceAnswer([
+    svc(1, "svc1.test", {
+      alpn: ["h3"],
+      noDefaultAlpn: true,
+      ipv6hint: ["2001:db8::2"],
+    }),
+  ]);
+  assert.deepEqual(r.takeQueries(), []); // svc1 is never resolved
+  assert.deepEqual(r.candidates(), []); // nor its hint tried
+  assert.equal(r.serviceSettled, true);
+  r.addressAnswer("example.test", 6, [{ address: "2001:db8::1", family: 6 }]);
+  assert.deepEqual(show(r.candidates()), ["0 [2001:db8::1]:443"]);
+});
+
+// ── the move-on rule ───────────────────────────────────────────────────────
+
+test("shouldMoveOn() is (positive ∧ preferred ∧ service) ∨ (positive ∧ delay passed)", () => {
+  const rows: [boolean, boolean, boolean, boolean, boolean][] = [];
+  for (let i = 0; i < 16; i++) {
+    const [
+      positive,
+      preferredAnswered,
+      serviceAnswered,
+      resolutionDelayPassed,
+    ] = [8, 4, 2, 1].map((bit) => (i & bit) !== 0) as [
+      boolean,
+      boolean,
+      boolean,
+      boolean,
+    ];
+    rows.push([
+      positive,
+      preferredAnswered,
+      serviceAnswered,
+      resolutionDelayPassed,
+      shouldMoveOn({
+        positive,
+        preferredAnswered,
+        serviceAnswered,
+        resolutionDelayPassed,
+      }),
+    ]);
+  }
+  const moving = rows.filter((r) => r[4]).map((r) =>
+    r.slice(0, 4).map(Number).join("")
+  );
+  assert.deepEqual(moving, ["1001", "1011", "1101", "1110", "1111"]);
+});

@@ -103,6 +103,7 @@ export {
   type HappyEyeballsState,
   MAX_ATTEMPT_DELAY,
   MIN_ATTEMPT_DELAY,
+  type RankedEndpoint,
 } from "./src/happy_eyeballs.ts";
 export {
   type CoreDialOptions,

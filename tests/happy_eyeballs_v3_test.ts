@@ -7,7 +7,15 @@
 
 import { test } from "./_test.ts";
 import assert from "node:assert/strict";
-import type { ServiceRecord } from "../mod.ts";
+import {
+  type Family,
+  formatEndpoint,
+  HappyEyeballs,
+  type HappyEyeballsEvent,
+  type IPAddr,
+  parseIP,
+  type ServiceRecord,
+} from "../mod.ts";
 import { offeredAlpn, serviceAlpnSet } from "../src/_he3/alpn.ts";
 import { shouldMoveOn } from "../src/_he3/move_on.ts";
 import {
@@ -367,4 +375,248 @@ test("shouldMoveOn() is (positive ∧ preferred ∧ service) ∨ (positive ∧ d
     r.slice(0, 4).map(Number).join("")
   );
   assert.deepEqual(moving, ["1001", "1011", "1101", "1110", "1111"]);
+});
+
+// ── the scheduler driven by the resolution state (no clock, exact times) ──
+
+function ips(...texts: string[]): IPAddr[] {
+  return texts.map((t) => parseIP(t)!);
+}
+
+/**
+ * The pure v3 pipeline as `dial()` runs it: answers go into a
+ * ServiceResolution, whose endpoints go to the scheduler as `endpoints`
+ * events; wake-ups come at exactly the time asked for. Attempts hang
+ * unless a test says otherwise.
+ */
+class V3Sim {
+  readonly he: HappyEyeballs;
+  readonly res: ServiceResolution;
+  readonly starts: string[] = [];
+  readonly queries: string[] = [];
+  readonly attempt: Record<string, number> = {};
+  failure: Error[] | undefined;
+
+  constructor(
+    families: Family[] = [6, 4],
+    options: { random?: () => number; port?: number } = {},
+  ) {
+    const port = options.port ?? 443;
+    this.he = new HappyEyeballs({
+      port,
+      families,
+      preferredFamily: families[0],
+      awaitService: true,
+    });
+    this.res = new ServiceResolution({
+      host: "example.test",
+      port,
+      scheme: "https",
+      clientAlpn: H2_H11,
+      families,
+      random: options.random ?? (() => 0.99),
+    });
+  }
+
+  #step(at: number, event: HappyEyeballsEvent): void {
+    for (const a of this.he.step(at, event)) {
+      if (a.type === "start") {
+        const addr = formatEndpoint(a.endpoint);
+        this.starts.push(`${addr}@${at}`);
+        this.attempt[addr] = a.attempt;
+      } else if (a.type === "failed") this.failure = a.errors;
+    }
+  }
+
+  until(t: number): void {
+    for (;;) {
+      const wake = this.he.wakeAt;
+      if (wake === undefined || wake > t) break;
+      this.#step(wake, { type: "timer" });
+    }
+  }
+
+  #push(at: number): void {
+    for (const q of this.res.takeQueries()) {
+      this.queries.push(`${q.name} ${q.family === 6 ? "AAAA" : "A"}@${at}`);
+    }
+    const endpoints = this.res.candidates();
+    this.#step(at, {
+      type: "endpoints",
+      endpoints,
+      preferredAnswered: this.res.preferredAnswered(endpoints),
+      serviceAnswered: this.res.serviceSettled,
+      settled: !this.res.pending,
+    });
+  }
+
+  https(t: number, ...records: ServiceRecord[]): void {
+    this.until(t);
+    const next = this.res.serviceAnswer(records);
+    if (next.type === "follow") this.queries.push(`${next.name} HTTPS@${t}`);
+    this.#push(t);
+  }
+
+  httpsFailed(t: number, error = new Error("server misbehaving")): void {
+    this.until(t);
+    this.res.serviceFailed(error as never);
+    this.#push(t);
+  }
+
+  addrs(t: number, name: string, family: Family, ...texts: string[]): void {
+    this.until(t);
+    this.res.addressAnswer(name, family, ips(...texts));
+    this.#push(t);
+  }
+
+  aaaa(t: number, ...texts: string[]): void {
+    this.addrs(t, "example.test", 6, ...texts);
+  }
+
+  a(t: number, ...texts: string[]): void {
+    this.addrs(t, "example.test", 4, ...texts);
+  }
+
+  fail(t: number, addr: string): void {
+    this.until(t);
+    this.#step(t, {
+      type: "failed",
+      attempt: this.attempt[addr]!,
+      error: new Error(addr),
+    });
+  }
+}
+
+const V6A = "2001:db8::a";
+const V6B = "2001:db8::b";
+const V4A = "192.0.2.10";
+const V4B = "192.0.2.11";
+
+test("HappyEyeballs v3 (draft example 1): HTTPS and AAAA at 30 start IPv6 at once; A at 32 is sorted in", () => {
+  const sim = new V3Sim();
+  sim.https(30, svc(1, "."));
+  sim.aaaa(30, V6A, V6B);
+  assert.deepEqual(sim.starts, [`[${V6A}]:443@30`]);
+  sim.a(32, V4A, V4B);
+  sim.until(1000);
+  assert.deepEqual(sim.starts, [
+    `[${V6A}]:443@30`,
+    `${V4A}:443@280`,
+    `[${V6B}]:443@530`,
+    `${V4B}:443@780`,
+  ]);
+});
+
+test("HappyEyeballs v3 (draft example 2): HTTPS and A at 30 set the 50 ms timer; AAAA at 40 starts IPv6 then IPv4", () => {
+  const sim = new V3Sim();
+  sim.https(30, svc(1, "."));
+  sim.a(30, V4A, V4B);
+  assert.equal(sim.he.wakeAt, 80);
+  sim.aaaa(40, V6A, V6B);
+  sim.until(1000);
+  assert.deepEqual(sim.starts, [
+    `[${V6A}]:443@40`,
+    `${V4A}:443@290`,
+    `[${V6B}]:443@540`,
+    `${V4B}:443@790`,
+  ]);
+});
+
+test("HappyEyeballs v3 (draft example 3): A long before AAAA starts IPv4 at 80; AAAA at 180 goes next", () => {
+  const sim = new V3Sim();
+  sim.https(30, svc(1, "."));
+  sim.a(30, V4A, V4B);
+  sim.until(179);
+  assert.deepEqual(sim.starts, [`${V4A}:443@80`]);
+  sim.aaaa(180, V6A, V6B);
+  sim.until(1000);
+  assert.deepEqual(sim.starts, [
+    `${V4A}:443@80`,
+    `[${V6A}]:443@330`,
+    `${V4B}:443@580`,
+    `[${V6B}]:443@830`,
+  ]);
+});
+
+test("HappyEyeballs v3 (draft example 4): AAAA and A at 30, HTTPS at 40 starts then", () => {
+  const sim = new V3Sim();
+  sim.aaaa(30, V6A, V6B);
+  sim.a(30, V4A, V4B);
+  assert.deepEqual(sim.starts, []);
+  assert.equal(sim.he.wakeAt, 80);
+  sim.https(40, svc(1, "."));
+  sim.until(300);
+  assert.deepEqual(sim.starts, [`[${V6A}]:443@40`, `${V4A}:443@290`]);
+});
+
+test("HappyEyeballs v3 (draft example 5): HTTPS never answering delays the start by the resolution delay only", () => {
+  const sim = new V3Sim();
+  sim.aaaa(30, V6A, V6B);
+  sim.a(30, V4A, V4B);
+  sim.until(340);
+  assert.deepEqual(sim.starts, [`[${V6A}]:443@80`, `${V4A}:443@330`]);
+});
+
+test("HappyEyeballs v3 (draft example 6): HTTPS with hints at 30 starts at once, AAAA and A still out", () => {
+  const sim = new V3Sim();
+  sim.https(
+    30,
+    svc(1, ".", { ipv6hint: [V6A], ipv4hint: [V4A] }),
+  );
+  sim.until(300);
+  assert.deepEqual(sim.starts, [`[${V6A}]:443@30`, `${V4A}:443@280`]);
+  assert.equal(sim.res.pending, true);
+});
+
+test("HappyEyeballs v3 (draft example 7): a second service name is queried at 30 and its answers at 60 join the race", () => {
+  const sim = new V3Sim();
+  sim.https(30, svc(1, "."), svc(2, "alt.example.test"));
+  sim.aaaa(30, V6A, V6B);
+  sim.a(30, V4A, V4B);
+  assert.deepEqual(sim.queries, [
+    "alt.example.test AAAA@30",
+    "alt.example.test A@30",
+  ]);
+  assert.deepEqual(sim.starts, [`[${V6A}]:443@30`]);
+  sim.addrs(60, "alt.example.test", 6, "2001:db8::99");
+  sim.addrs(60, "alt.example.test", 4, "192.0.2.99");
+  sim.until(2000);
+  assert.deepEqual(sim.starts, [
+    `[${V6A}]:443@30`,
+    `${V4A}:443@280`,
+    `[${V6B}]:443@530`,
+    `${V4B}:443@780`,
+    // priority 2: after every endpoint of priority 1
+    "[2001:db8::99]:443@1030",
+    "192.0.2.99:443@1280",
+  ]);
+});
+
+test('HappyEyeballs v3 (draft example 7, alt preferred): the alt service\'s late answers go before the rest of "."', () => {
+  const sim = new V3Sim();
+  sim.https(30, svc(2, "."), svc(1, "alt.example.test"));
+  sim.aaaa(30, V6A, V6B);
+  sim.a(30, V4A, V4B);
+  // Moved on at 30 with what is there: the "." group.
+  assert.deepEqual(sim.starts, [`[${V6A}]:443@30`]);
+  sim.addrs(60, "alt.example.test", 6, "2001:db8::99");
+  sim.addrs(60, "alt.example.test", 4, "192.0.2.99");
+  sim.until(1300);
+  assert.deepEqual(sim.starts, [
+    `[${V6A}]:443@30`,
+    "[2001:db8::99]:443@280",
+    "192.0.2.99:443@530",
+    `${V4A}:443@780`,
+    `[${V6B}]:443@1030`,
+    `${V4B}:443@1280`,
+  ]);
+});
+
+test("HappyEyeballs v3 (draft example 8): IPv4 only, A at 30 waits for HTTPS at 40", () => {
+  const sim = new V3Sim([4]);
+  sim.a(30, V4A, V4B);
+  assert.equal(sim.he.wakeAt, 80);
+  sim.https(40, svc(1, "."));
+  sim.until(300);
+  assert.deepEqual(sim.starts, [`${V4A}:443@40`, `${V4B}:443@290`]);
 });

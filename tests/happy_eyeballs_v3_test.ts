@@ -620,3 +620,234 @@ test("HappyEyeballs v3 (draft example 8): IPv4 only, A at 30 waits for HTTPS at 
   sim.until(300);
   assert.deepEqual(sim.starts, [`${V4A}:443@40`, `${V4B}:443@290`]);
 });
+
+// ── scenarios of the Rust happy-eyeballs crate's tests, as facts ─────────
+
+test("HappyEyeballs v3: with HTTPS in, a positive AAAA starts at once while A is out", () => {
+  const sim = new V3Sim();
+  sim.https(0, svc(1, ".", { alpn: ["h2"] }));
+  assert.deepEqual(sim.starts, []);
+  sim.aaaa(0, V6A);
+  assert.deepEqual(sim.starts, [`[${V6A}]:443@0`]);
+});
+
+test("HappyEyeballs v3: an empty preferred answer and a positive other one move on when HTTPS (or its absence) arrives", () => {
+  for (const records of [[svc(1, ".")], []]) {
+    for (const families of [[6, 4], [4, 6]] as Family[][]) {
+      const sim = new V3Sim(families);
+      const other = families[0] === 6 ? V4A : V6A;
+      sim.addrs(0, "example.test", families[1]!, other);
+      sim.addrs(0, "example.test", families[0]!);
+      assert.deepEqual(sim.starts, []);
+      sim.https(0, ...records);
+      assert.equal(sim.starts.length, 1);
+      assert.match(
+        sim.starts[0]!,
+        new RegExp(`${other.replace(/\./g, "\\.")}`),
+      );
+    }
+  }
+});
+
+test("HappyEyeballs v3: with IPv4 preferred, A goes first once HTTPS is in", () => {
+  const sim = new V3Sim([4, 6]);
+  sim.aaaa(0, V6A);
+  sim.a(0, V4A);
+  assert.deepEqual(sim.starts, []);
+  sim.https(0);
+  sim.until(300);
+  assert.deepEqual(sim.starts, [`${V4A}:443@0`, `[${V6A}]:443@250`]);
+});
+
+test("HappyEyeballs v3: the resolution delay counts from the first positive answer (A at 10 → 60)", () => {
+  const sim = new V3Sim();
+  sim.a(10, V4A);
+  assert.equal(sim.he.wakeAt, 60);
+  sim.until(100);
+  assert.deepEqual(sim.starts, [`${V4A}:443@60`]);
+});
+
+test("HappyEyeballs v3: an ipv4hint alone is positive but not the preferred family: it waits the resolution delay", () => {
+  const sim = new V3Sim();
+  sim.https(0, svc(1, ".", { ipv4hint: [V4A] }));
+  assert.equal(sim.he.wakeAt, 50);
+  sim.until(100);
+  assert.deepEqual(sim.starts, [`${V4A}:443@50`]);
+});
+
+test("HappyEyeballs v3: empty AAAA and A first, then HTTPS with an ipv6hint: the hint is tried at once", () => {
+  const sim = new V3Sim();
+  sim.aaaa(0);
+  sim.a(0);
+  assert.deepEqual(sim.starts, []);
+  assert.equal(sim.failure, undefined); // HTTPS is still out
+  sim.https(5, svc(1, ".", { ipv6hint: [V6A], alpn: ["http/1.1"] }));
+  assert.deepEqual(sim.starts, [`[${V6A}]:443@5`]);
+});
+
+test("HappyEyeballs v3: a failed attempt does not fail the dial while AAAA is out", () => {
+  const sim = new V3Sim();
+  sim.https(0);
+  sim.a(0, V4A);
+  sim.until(50);
+  assert.deepEqual(sim.starts, [`${V4A}:443@50`]);
+  sim.fail(50, `${V4A}:443`);
+  assert.equal(sim.failure, undefined);
+  assert.equal(sim.he.state, "running");
+  sim.aaaa(70);
+  assert.equal(sim.he.state, "failed");
+});
+
+test("HappyEyeballs v3: several AAAA addresses of one answer go 250 ms apart", () => {
+  const sim = new V3Sim();
+  sim.https(0);
+  sim.a(0);
+  sim.aaaa(0, V6A, V6B, "2001:db8::c");
+  sim.until(600);
+  assert.deepEqual(sim.starts, [
+    `[${V6A}]:443@0`,
+    `[${V6B}]:443@250`,
+    "[2001:db8::c]:443@500",
+  ]);
+});
+
+test("HappyEyeballs v3: an IPv4-only dial queries only A for a target name", () => {
+  const sim = new V3Sim([4]);
+  sim.https(0, svc(1, "svc1.example.test"));
+  assert.deepEqual(sim.queries, ["svc1.example.test A@0"]);
+});
+
+test("HappyEyeballs v3: the record's port is dialled for hints and answers; the host's own port comes last", () => {
+  const sim = new V3Sim();
+  sim.https(0, svc(1, ".", { port: 8443, ipv6hint: [V6A], ipv4hint: [V4A] }));
+  sim.aaaa(10, V6A);
+  sim.a(10, V4A);
+  sim.until(1000);
+  assert.deepEqual(sim.starts, [
+    `[${V6A}]:8443@0`,
+    `${V4A}:8443@250`,
+    `[${V6A}]:443@500`,
+    `${V4A}:443@750`,
+  ]);
+});
+
+test("HappyEyeballs v3: two priorities on different ports are tried group by group, then the host's port", () => {
+  const sim = new V3Sim();
+  sim.https(0, svc(2, ".", { port: 20008 }), svc(1, ".", { port: 20007 }));
+  sim.aaaa(0, V6A);
+  sim.a(0, V4A);
+  sim.until(2000);
+  assert.deepEqual(sim.starts, [
+    `[${V6A}]:20007@0`,
+    `${V4A}:20007@250`,
+    `[${V6A}]:20008@500`,
+    `${V4A}:20008@750`,
+    `[${V6A}]:443@1000`,
+    `${V4A}:443@1250`,
+  ]);
+});
+
+test("HappyEyeballs v3: each target offers its own record's ALPN, never the union", () => {
+  const sim = new V3Sim();
+  sim.https(
+    0,
+    svc(1, "svc1.example.test", { alpn: ["h3"] }),
+    svc(2, "svc2.example.test", { alpn: ["h2"] }),
+  );
+  sim.addrs(0, "svc1.example.test", 6, "2001:db8::2");
+  sim.addrs(0, "svc2.example.test", 6, "2001:db8::3");
+  sim.aaaa(0, V6A);
+  const alpn = Object.fromEntries(
+    sim.res.candidates().map((c) => [c.endpoint.address, c.service?.alpn]),
+  );
+  assert.deepEqual(alpn, {
+    "2001:db8::2": ["http/1.1"],
+    "2001:db8::3": ["h2", "http/1.1"],
+    [V6A]: undefined,
+  });
+});
+
+test("HappyEyeballs v3: an answer equal to the hint is not tried twice", () => {
+  const sim = new V3Sim();
+  sim.https(0, svc(1, ".", { ipv6hint: [V6A] }));
+  sim.aaaa(0, V6A);
+  sim.a(0);
+  sim.until(2000);
+  assert.deepEqual(sim.starts, [`[${V6A}]:443@0`]);
+});
+
+test("HappyEyeballs v3: an untried hint the AAAA answer leaves out is withdrawn", () => {
+  const sim = new V3Sim();
+  sim.https(0, svc(1, ".", { ipv6hint: [V6A, V6B] }));
+  assert.deepEqual(sim.starts, [`[${V6A}]:443@0`]);
+  sim.aaaa(100, "2001:db8::c");
+  sim.a(100);
+  sim.until(2000);
+  // V6A keeps running (already tried); V6B was never tried and is gone.
+  assert.deepEqual(sim.starts, [`[${V6A}]:443@0`, "[2001:db8::c]:443@250"]);
+});
+
+// ── hard cases ────────────────────────────────────────────────────────────
+
+test("HappyEyeballs v3: SERVFAIL on HTTPS counts as its answer (AAAA at 30 starts at 30)", () => {
+  const sim = new V3Sim();
+  sim.httpsFailed(5);
+  sim.aaaa(30, V6A);
+  assert.deepEqual(sim.starts, [`[${V6A}]:443@30`]);
+});
+
+test("HappyEyeballs v3: a late SERVFAIL or a hanging HTTPS never delays past the resolution delay", () => {
+  const late = new V3Sim();
+  late.aaaa(30, V6A);
+  late.httpsFailed(200);
+  assert.deepEqual(late.starts, [`[${V6A}]:443@80`]);
+  const hang = new V3Sim();
+  hang.aaaa(30, V6A);
+  hang.a(35);
+  hang.until(5000);
+  assert.deepEqual(hang.starts, [`[${V6A}]:443@80`]);
+});
+
+test("HappyEyeballs v3: an AliasMode loop falls back to the host's addresses", () => {
+  const sim = new V3Sim();
+  sim.https(0, svc(0, "b.example.test"));
+  assert.deepEqual(sim.queries, ["b.example.test HTTPS@0"]);
+  sim.https(10, svc(0, "example.test"));
+  assert.equal(sim.res.serviceSettled, true);
+  assert.match(sim.res.serviceError?.message ?? "", /loops/);
+  sim.aaaa(20, V6A);
+  assert.deepEqual(sim.starts, [`[${V6A}]:443@20`]);
+});
+
+test("HappyEyeballs v3: an AliasMode chain too long falls back to the host's addresses", () => {
+  const sim = new V3Sim();
+  for (let i = 1; i <= MAX_ALIAS_CHAIN + 1; i++) {
+    sim.https(i, svc(0, `n${i}.example.test`));
+  }
+  assert.equal(sim.res.serviceSettled, true);
+  assert.match(sim.res.serviceError?.message ?? "", /longer than 8/);
+  sim.aaaa(20, V6A);
+  assert.deepEqual(sim.starts, [`[${V6A}]:443@20`]);
+});
+
+test("HappyEyeballs v3: no usable ALPN (h3 only, no-default-alpn): its hints are never tried", () => {
+  const sim = new V3Sim();
+  sim.https(
+    0,
+    svc(1, ".", { alpn: ["h3"], noDefaultAlpn: true, ipv6hint: [V6B] }),
+  );
+  sim.aaaa(10, V6A);
+  sim.a(10);
+  sim.until(2000);
+  assert.deepEqual(sim.starts, [`[${V6A}]:443@10`]);
+});
+
+test("HappyEyeballs v3: every lookup empty fails the dial once all have settled", () => {
+  const sim = new V3Sim();
+  sim.aaaa(0);
+  sim.a(5);
+  assert.equal(sim.he.state, "running");
+  sim.https(9);
+  assert.equal(sim.he.state, "failed");
+  assert.deepEqual(sim.failure, []);
+});

@@ -1,19 +1,33 @@
 /**
- * nettrace dials TCP connections the way Go's `net.Dialer` does — trace hooks
- * carried on a context, singleflight-coalesced DNS and RFC 8305 Happy
- * Eyeballs — on Deno, Bun and Node.
+ * nettrace dials TCP the way Go's `net.Dialer` does — trace hooks carried on
+ * a context, singleflight-coalesced DNS and RFC 8305 Happy Eyeballs — on
+ * Deno, Bun and Node.
  *
- * This entry point is the runtime-neutral core: it is written against a
- * {@linkcode Resolver}, a {@linkcode Dialer} and a {@linkcode Clock}. For a
- * ready `dial()` import the adapter of your runtime:
- * `@nettrace/nettrace/deno`, `@nettrace/nettrace/bun` or
- * `@nettrace/nettrace/node`.
+ * Start with {@linkcode dial} from the adapter of your runtime: it is this
+ * module's `dial` bound to the runtime's resolver and sockets, and each
+ * adapter re-exports everything here, so one import is enough:
+ *
+ * - `@nettrace/nettrace/deno` — `Deno.connect`, returns a `Deno.TcpConn`
+ * - `@nettrace/nettrace/bun` — `Bun.connect`, returns a `BunConn`
+ * - `@nettrace/nettrace/node` — `net.connect`, returns a `NodeConn`
+ *
+ * Then, as you need them: `trace` hooks on a dial or a context
+ * ({@linkcode withTrace}, {@linkcode runWithContext}), `tls` options,
+ * {@linkcode recordTimings} for a curl-like breakdown,
+ * {@linkcode cachingResolver} for a DNS cache, and the integrations
+ * `@nettrace/nettrace/otel` (OpenTelemetry spans) and
+ * `@nettrace/nettrace/undici` (fetch on Node).
+ *
+ * This entry point itself is the runtime-neutral core, written against a
+ * {@linkcode Resolver}, a {@linkcode Dialer} and a {@linkcode Clock}, so it
+ * runs anywhere and a test drives a whole dial on a virtual clock.
  *
  * @example Seeing why a dial was slow
  * ```ts ignore
- * import { dial } from "@nettrace/nettrace/deno";
+ * import { dial } from "@nettrace/nettrace/deno"; // or /bun, /node
  *
- * const conn = await dial("example.com:443", {
+ * const conn = await dial("localhost:5432", {
+ *   timeout: 5_000,
  *   trace: {
  *     dnsDone: ({ addrs, coalesced }) => console.log("dns", addrs, coalesced),
  *     connectStart: ({ addr }) => console.log("trying", addr),
@@ -26,6 +40,13 @@
  * @module
  */
 
+export {
+  type CoreDialOptions,
+  dial,
+  dialerHistory,
+  type DialOptions,
+  type SourceAddressProbe,
+} from "./src/dial.ts";
 export {
   type Clock,
   type Conn,
@@ -105,13 +126,6 @@ export {
   MIN_ATTEMPT_DELAY,
   type RankedEndpoint,
 } from "./src/happy_eyeballs.ts";
-export {
-  type CoreDialOptions,
-  dial,
-  dialerHistory,
-  type DialOptions,
-  type SourceAddressProbe,
-} from "./src/dial.ts";
 export {
   AddrError,
   DialError,

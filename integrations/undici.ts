@@ -150,7 +150,7 @@ export interface UndiciConnectorOptions
    * Milliseconds for the whole connect — DNS, TCP and, for `https:`, the
    * TLS handshake — as undici's own `connectTimeout` (which undici does
    * not pass to a connector function). When it runs out the request fails
-   * with nettrace's `TimeoutError` (`dial tcp host:80: i/o timeout`). 0
+   * with nettrace's `TimeoutError` (`dial tcp 192.0.2.1:80: i/o timeout`). 0
    * or `Infinity`: none.
    * @default {10000}
    */

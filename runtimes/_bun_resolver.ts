@@ -44,12 +44,10 @@ function bunDns(): BunDnsLike | undefined {
  * aborted lookup rejects at once and its late result is dropped.
  *
  * With `nameServer` it sends A and AAAA queries over UDP to that server only
- * (no `/etc/hosts`, no search list), one try each, `timeout` ms. NXDOMAIN
- * and NODATA (no record of that family) reject as Go's resolver reports
- * them, naming the server (`lookup h on 127.0.0.1:53: no such host`,
- * `isNotFound`; the dial ignores a family that failed so when the other has
- * addresses), SERVFAIL as a temporary `server misbehaving`; answers carry
- * `ttl`. An
+ * (no `/etc/hosts`, no search list), one try each, `timeout` ms, and tells
+ * NXDOMAIN (`no such host`, naming the server as Go does) from NODATA
+ * (`[]`; a dial that finds no address at all names the server too); answers
+ * carry `ttl`. An
  * abort closes the socket at once. This does not use Bun's `node:dns`
  * `Resolver`: it serves answers from its own cache and reports NODATA as
  * `ENOTFOUND` without the server.

@@ -28,12 +28,10 @@ export type { ResolvedAddr, ResolverOptions } from "./_dns_common.ts";
  * late result is dropped.
  *
  * With `nameServer` it sends A and AAAA queries over UDP to that server only
- * (no `/etc/hosts`, no search list), one try each, `timeout` ms. NXDOMAIN
- * and NODATA (no record of that family) reject as Go's resolver reports
- * them, naming the server (`lookup h on 127.0.0.1:53: no such host`,
- * `isNotFound`; the dial ignores a family that failed so when the other has
- * addresses), SERVFAIL as a temporary `server misbehaving`; answers carry
- * `ttl`. An
+ * (no `/etc/hosts`, no search list), one try each, `timeout` ms, and tells
+ * NXDOMAIN (`no such host`, naming the server as Go does) from NODATA
+ * (`[]`; a dial that finds no address at all names the server too); answers
+ * carry `ttl`. An
  * abort closes the socket at once. This does not use `Deno.resolveDns`: it
  * fails NXDOMAIN, NODATA, SERVFAIL and REFUSED with one and the same
  * `NotFound` error, gives no TTL, and has no timeout of its own (15 s).

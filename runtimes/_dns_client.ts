@@ -1,6 +1,7 @@
 /**
- * A minimal RFC 1035 stub resolver over UDP (`node:dgram`): one A or AAAA
- * query to one name server, one answer, no retries, no TCP.
+ * A minimal RFC 1035 stub resolver over UDP (`node:dgram`): one A, AAAA,
+ * HTTPS or SVCB query to one name server, one answer, no retries, no TCP.
+ * The message format is in `_dns_message.ts`.
  *
  * All three adapters use it for `createResolver({ nameServer })` because
  * the native APIs cannot report what the core needs, or not alike:
@@ -17,14 +18,29 @@
  */
 
 import { createSocket, type RemoteInfo } from "node:dgram";
+import { channel } from "node:diagnostics_channel";
 import { DNSError } from "../src/errors.ts";
-import type { Family } from "../src/types.ts";
+import type { Family, ServiceRecord } from "../src/types.ts";
 import {
   canonicalName,
   type NameServer,
   type ResolvedAddr,
   toResolvedAddrs,
 } from "./_dns_common.ts";
+import {
+  decodeResponse,
+  decodeServiceResponse,
+  encodeQuery,
+} from "./_dns_message.ts";
+import { serviceQuestion, TYPE_HTTPS } from "./_svcb.ts";
+
+export {
+  type DecodedAnswer,
+  type DecodedServiceAnswer,
+  decodeResponse,
+  decodeServiceResponse,
+  encodeQuery,
+} from "./_dns_message.ts";
 
 /** Options for {@linkcode queryAddrs}. */
 export interface DnsQueryOptions {
@@ -37,12 +53,7 @@ export interface DnsQueryOptions {
 }
 
 const TYPE_A = 1;
-const TYPE_CNAME = 5;
 const TYPE_AAAA = 28;
-const TYPE_OPT = 41;
-const CLASS_IN = 1;
-/** The EDNS(0) UDP payload size we advertise, as Go does (DNS Flag Day 2020). */
-const EDNS_UDP_SIZE = 1232;
 
 const RCODE_NOERROR = 0;
 const RCODE_SERVFAIL = 2;
@@ -67,9 +78,112 @@ export function queryAddrs(
   family: Family,
   options: DnsQueryOptions,
 ): Promise<ResolvedAddr[]> {
+  const qtype = family === 4 ? TYPE_A : TYPE_AAAA;
+  return exchange(host, host, qtype, options, (message, query) => {
+    const answer = decodeResponse(message, query);
+    if (answer === undefined) return undefined;
+    const error = answerError(answer, host, options.server);
+    return error ??
+      toResolvedAddrs(answer.records, family, { recordTtl: true });
+  });
+}
+
+/** Options for {@linkcode queryService}. */
+export interface ServiceQueryOptions extends DnsQueryOptions {
+  /** The URI scheme (`"https"` asks for HTTPS records). */
+  scheme: string;
+  /** The port the caller dials. */
+  port: number;
+}
+
+/**
+ * Asks `options.server` for the service records of `host`: HTTPS records
+ * of the host for `https` on port 443, of `_PORT._https.host` on another
+ * port, SVCB records of `_PORT._scheme.host` for other schemes (RFC 9460
+ * §2.3, §9.1). CNAMEs in the answer are followed.
+ *
+ * A record that cannot be used (malformed, not self-consistent, a
+ * mandatory key not understood: RFC 9460 §2.2, §2.4.3, §8) is left out
+ * and published on {@linkcode SERVICE_IGNORED_CHANNEL}; records beyond
+ * {@linkcode MAX_SERVICE_RECORDS} are dropped the same way.
+ *
+ * @param host The host name; a trailing dot is allowed, no search list.
+ * @param options The server, timeout, signal, scheme and port.
+ * @returns The records in answer order, each with its TTL; `[]` when the
+ * name exists without such records (NODATA).
+ * @throws {DNSError} As {@linkcode queryAddrs}, naming the name queried.
+ * @throws {TypeError} When the scheme cannot be a DNS label.
+ * @throws {RangeError} When the port is out of range.
+ */
+export function queryService(
+  host: string,
+  options: ServiceQueryOptions,
+): Promise<ServiceRecord[]> {
+  const bare = host.endsWith(".") ? host.slice(0, -1) : host;
+  const { name, qtype } = serviceQuestion(bare, options.scheme, options.port);
+  return exchange(name, name, qtype, options, (message, query) => {
+    const answer = decodeServiceResponse(message, query);
+    if (answer === undefined) return undefined;
+    const error = answerError(answer, name, options.server);
+    if (error !== undefined) return error;
+    if (answer.ignored.length !== 0 && ignoredChannel.hasSubscribers) {
+      for (const reason of answer.ignored) {
+        const info: ServiceIgnoredInfo = {
+          host,
+          name: query.name,
+          type: qtype === TYPE_HTTPS ? "HTTPS" : "SVCB",
+          server: options.server.text,
+          reason,
+        };
+        ignoredChannel.publish(info);
+      }
+    }
+    return answer.records;
+  });
+}
+
+/**
+ * The `node:diagnostics_channel` on which {@linkcode queryService} reports
+ * each record it ignored ({@linkcode ServiceIgnoredInfo}).
+ */
+export const SERVICE_IGNORED_CHANNEL = "nettrace:dns:service-ignored";
+const ignoredChannel = channel(SERVICE_IGNORED_CHANNEL);
+
+/** A message on {@linkcode SERVICE_IGNORED_CHANNEL}. */
+export interface ServiceIgnoredInfo {
+  /** The host looked up. */
+  host: string;
+  /** The name queried (`_8443._https.host` for a port prefix). */
+  name: string;
+  /** The record type. */
+  type: "HTTPS" | "SVCB";
+  /** The server that answered (`host:port`). */
+  server: string;
+  /** Why the record was left out. */
+  reason: string;
+}
+
+/**
+ * Sends one query for `name` and `qtype` to the server and settles with
+ * what `decode` makes of the answer to it: a value, or an error to reject
+ * with; `undefined` for a datagram that does not answer the question.
+ * Rejects with `signal.reason` on abort and with `i/o timeout` after
+ * `timeout`; releases the socket, the timer and the listener on every way
+ * out.
+ */
+function exchange<T>(
+  host: string,
+  queried: string,
+  qtype: number,
+  options: DnsQueryOptions,
+  decode: (
+    message: Uint8Array,
+    query: { id: number; name: string; qtype: number },
+  ) => T | DNSError | undefined,
+): Promise<T> {
   const { server, timeout, signal } = options;
   if (signal.aborted) return Promise.reject(signal.reason);
-  const name = canonicalName(host);
+  const name = canonicalName(queried);
   if (name === undefined) {
     return Promise.reject(
       new DNSError("no such host", host, {
@@ -78,11 +192,10 @@ export function queryAddrs(
       }),
     );
   }
-  const qtype = family === 4 ? TYPE_A : TYPE_AAAA;
   const id = crypto.getRandomValues(new Uint16Array(1))[0];
   const packet = encodeQuery(id, name, qtype);
 
-  return new Promise<ResolvedAddr[]>((resolve, reject) => {
+  return new Promise<T>((resolve, reject) => {
     const socket = createSocket(server.family === 6 ? "udp6" : "udp4");
     let done = false;
     // Released on every way out: the timer, the abort listener, the socket.
@@ -120,14 +233,11 @@ export function queryAddrs(
     socket.on("error", (err: Error) => fail(socketError(err, host, server)));
     socket.on("message", (message: Uint8Array, peer: RemoteInfo) => {
       if (done || !fromServer(peer, server)) return;
-      const answer = decodeResponse(message, { id, name, qtype });
-      if (answer === undefined) return; // not the answer to our question
+      const result = decode(message, { id, name, qtype });
+      if (result === undefined) return; // not the answer to our question
       release();
-      const error = answerError(answer, host, server);
-      if (error !== undefined) reject(error);
-      else {
-        resolve(toResolvedAddrs(answer.records, family, { recordTtl: true }));
-      }
+      if (result instanceof DNSError) reject(result);
+      else resolve(result);
     });
     // A connected UDP socket hears ICMP "port unreachable" as ECONNREFUSED
     // (Node, Bun), so a server that is not running fails at once. Deno's
@@ -168,7 +278,7 @@ function socketError(err: Error, host: string, server: NameServer): DNSError {
 }
 
 function answerError(
-  answer: DecodedAnswer,
+  answer: { rcode: number; truncated: boolean; malformed: boolean },
   host: string,
   server: NameServer,
 ): DNSError | undefined {
@@ -197,226 +307,4 @@ function answerError(
     );
   }
   return undefined;
-}
-
-/**
- * Encodes a recursive query for one name and type, with an EDNS(0) OPT
- * record advertising {@linkcode EDNS_UDP_SIZE} bytes.
- *
- * @param id The message id.
- * @param name A name from {@linkcode canonicalName}.
- * @param qtype The query type (1 = A, 28 = AAAA).
- * @returns The query message.
- */
-export function encodeQuery(
-  id: number,
-  name: string,
-  qtype: number,
-): Uint8Array {
-  const nameLength = name.length + 2; // length octets + root label
-  const packet = new Uint8Array(12 + nameLength + 4 + 11);
-  const view = new DataView(packet.buffer);
-  view.setUint16(0, id);
-  view.setUint16(2, 0x0100); // RD
-  view.setUint16(4, 1); // QDCOUNT
-  view.setUint16(10, 1); // ARCOUNT: the OPT record
-  let offset = 12;
-  for (const label of name.split(".")) {
-    packet[offset++] = label.length;
-    for (let i = 0; i < label.length; i++) {
-      packet[offset++] = label.charCodeAt(i);
-    }
-  }
-  packet[offset++] = 0;
-  view.setUint16(offset, qtype);
-  view.setUint16(offset + 2, CLASS_IN);
-  offset += 4;
-  // OPT: root name, type, UDP payload size as class, ttl 0, no options.
-  packet[offset] = 0;
-  view.setUint16(offset + 1, TYPE_OPT);
-  view.setUint16(offset + 3, EDNS_UDP_SIZE);
-  return packet;
-}
-
-/** What {@linkcode decodeResponse} read from an answer to our question. */
-export interface DecodedAnswer {
-  /** The response code (low 4 bits of the header). */
-  rcode: number;
-  /** The TC bit. */
-  truncated: boolean;
-  /** The answer could not be parsed past the question. */
-  malformed: boolean;
-  /** Addresses of the query type owned by the name or its CNAME targets. */
-  records: { address: string; ttl: number }[];
-}
-
-/** An answer record: where its data is, not the data itself. */
-interface ResourceRecord {
-  owner: string;
-  type: number;
-  ttl: number;
-  /** Offset of the RDATA in the message. */
-  rdata: number;
-  rdlength: number;
-}
-
-/**
- * Decodes a response, following name compression and CNAME chains.
- *
- * @param message The datagram.
- * @param query The id, canonical name and type that were asked.
- * @returns The answer, or `undefined` when the datagram is not a response
- * to that question (another id, not a response, another question).
- */
-export function decodeResponse(
-  message: Uint8Array,
-  query: { id: number; name: string; qtype: number },
-): DecodedAnswer | undefined {
-  if (message.length < 12) return undefined;
-  const view = new DataView(
-    message.buffer,
-    message.byteOffset,
-    message.byteLength,
-  );
-  const flags = view.getUint16(2);
-  if (
-    view.getUint16(0) !== query.id || (flags & 0x8000) === 0 ||
-    ((flags >> 11) & 0xf) !== 0 || view.getUint16(4) !== 1
-  ) {
-    return undefined;
-  }
-  const question = readName(message, 12);
-  if (
-    question === undefined || question.next + 4 > message.length ||
-    question.name !== query.name ||
-    view.getUint16(question.next) !== query.qtype ||
-    view.getUint16(question.next + 2) !== CLASS_IN
-  ) {
-    return undefined;
-  }
-  const answer: DecodedAnswer = {
-    rcode: flags & 0xf,
-    truncated: (flags & 0x0200) !== 0,
-    malformed: false,
-    records: [],
-  };
-  if (answer.rcode !== RCODE_NOERROR || answer.truncated) return answer;
-
-  const records: ResourceRecord[] = [];
-  let offset = question.next + 4;
-  for (let i = view.getUint16(6); i > 0; i--) {
-    const owner = readName(message, offset);
-    if (owner === undefined || owner.next + 10 > message.length) {
-      answer.malformed = true;
-      return answer;
-    }
-    offset = owner.next;
-    const type = view.getUint16(offset);
-    const klass = view.getUint16(offset + 2);
-    // RFC 2181 §8: a TTL with the top bit set is taken as zero.
-    const rawTtl = view.getUint32(offset + 4);
-    const rdlength = view.getUint16(offset + 8);
-    offset += 10;
-    if (offset + rdlength > message.length) {
-      answer.malformed = true;
-      return answer;
-    }
-    if (klass === CLASS_IN) {
-      records.push({
-        owner: owner.name,
-        type,
-        ttl: rawTtl > 0x7fffffff ? 0 : rawTtl,
-        rdata: offset,
-        rdlength,
-      });
-    }
-    offset += rdlength;
-  }
-
-  // Follow the CNAME chain from the question's name; the answer's
-  // addresses are those owned by a name on it.
-  const chain = new Set([query.name]);
-  let chainTtl = Infinity;
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const record of records) {
-      if (record.type !== TYPE_CNAME || !chain.has(record.owner)) continue;
-      const target = readName(message, record.rdata);
-      if (target === undefined) {
-        answer.malformed = true;
-        return answer;
-      }
-      chainTtl = Math.min(chainTtl, record.ttl);
-      if (!chain.has(target.name)) {
-        chain.add(target.name);
-        grew = true;
-      }
-    }
-  }
-  for (const record of records) {
-    if (record.type !== query.qtype || !chain.has(record.owner)) continue;
-    const ttl = Math.min(record.ttl, chainTtl);
-    if (record.type === TYPE_A && record.rdlength === 4) {
-      answer.records.push({
-        address: message.subarray(record.rdata, record.rdata + 4).join("."),
-        ttl,
-      });
-    } else if (record.type === TYPE_AAAA && record.rdlength === 16) {
-      const groups: string[] = [];
-      for (let i = 0; i < 16; i += 2) {
-        groups.push(view.getUint16(record.rdata + i).toString(16));
-      }
-      // toResolvedAddrs() makes it canonical (RFC 5952) with parseIP().
-      answer.records.push({ address: groups.join(":"), ttl });
-    } else {
-      answer.malformed = true;
-      return answer;
-    }
-  }
-  return answer;
-}
-
-/**
- * Reads a possibly compressed name, lower case, without the trailing dot.
- *
- * @param message The message.
- * @param start Where the name starts.
- * @returns The name and the offset after it (after the first pointer), or
- * `undefined` when it is malformed (out of bounds, pointer loop, too long).
- */
-function readName(
-  message: Uint8Array,
-  start: number,
-): { name: string; next: number } | undefined {
-  let name = "";
-  let offset = start;
-  let next = -1;
-  let hops = 0;
-  for (;;) {
-    if (offset >= message.length) return undefined;
-    const length = message[offset];
-    if (length === 0) {
-      if (next < 0) next = offset + 1;
-      break;
-    }
-    if ((length & 0xc0) === 0xc0) {
-      if (offset + 1 >= message.length) return undefined;
-      const target = ((length & 0x3f) << 8) | message[offset + 1];
-      if (next < 0) next = offset + 2;
-      // Pointers point backwards; the hop and length limits end any loop.
-      if (target >= offset || ++hops > 63) return undefined;
-      offset = target;
-      continue;
-    }
-    if ((length & 0xc0) !== 0) return undefined; // reserved label types
-    if (offset + 1 + length > message.length) return undefined;
-    if (name.length !== 0) name += ".";
-    for (let i = offset + 1; i <= offset + length; i++) {
-      const c = message[i];
-      name += String.fromCharCode(c >= 0x41 && c <= 0x5a ? c + 0x20 : c);
-    }
-    if (name.length > 254) return undefined;
-    offset += 1 + length;
-  }
-  return { name, next };
 }

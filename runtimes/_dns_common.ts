@@ -26,9 +26,9 @@ import type { Family, IPAddr } from "../src/types.ts";
  */
 export interface ResolverOptions {
   /**
-   * Query this DNS server directly (UDP, A or AAAA) instead of the system
-   * resolver; `/etc/hosts` and the search list are then not used. `address`
-   * must be an IP literal.
+   * Query this DNS server directly (UDP: A, AAAA, and HTTPS or SVCB for
+   * `lookupService`) instead of the system resolver; `/etc/hosts` and the
+   * search list are then not used. `address` must be an IP literal.
    *
    * @default {undefined}
    */

@@ -91,7 +91,13 @@ export function filesFirst(text: string): boolean {
   return true;
 }
 
-function readText(path: string): string | undefined {
+/**
+ * A file's text, or `undefined` when it cannot be read.
+ *
+ * @param path The file.
+ * @returns The UTF-8 text.
+ */
+export function readText(path: string): string | undefined {
   try {
     return readFileSync(path, "utf8");
   } catch {
@@ -99,7 +105,13 @@ function readText(path: string): string | undefined {
   }
 }
 
-function stamp(path: string): string {
+/**
+ * What changes when a file changes (mtime, size, inode), or `"absent"`.
+ *
+ * @param path The file.
+ * @returns A string to compare with the previous one.
+ */
+export function stamp(path: string): string {
   try {
     const s = statSync(path);
     return `${s.mtimeMs}:${s.size}:${s.ino}`;

@@ -10,19 +10,29 @@
  */
 
 import { promises as dns } from "node:dns";
+import process from "node:process";
 import { DNSError } from "../src/errors.ts";
-import type { Family, Resolver } from "../src/types.ts";
-import { queryAddrs } from "./_dns_client.ts";
+import type {
+  Family,
+  LookupServiceOptions,
+  Resolver,
+  ServiceRecord,
+} from "../src/types.ts";
+import { queryAddrs, queryService } from "./_dns_client.ts";
 import {
   abortable,
   checkResolverOptions,
+  isLocalhost,
   localAnswer,
+  type NameServer,
   type ResolvedAddr,
   type ResolverOptions,
   systemLookup,
   toResolvedAddrs,
 } from "./_dns_common.ts";
 import { HostsFile, systemHostsFile } from "./_hosts_file.ts";
+import { ResolvConf } from "./_resolv_conf.ts";
+import { serviceQuestion } from "./_svcb.ts";
 
 /**
  * A runtime's getaddrinfo: the addresses of one family, or a rejection
@@ -33,16 +43,42 @@ export type SystemLookup = (
   family: Family,
 ) => Promise<ResolvedAddr[]>;
 
+/** Internal options of {@linkcode buildResolver}, for tests. */
+export interface BuildResolverInternals {
+  /**
+   * The resolv.conf whose name servers the system resolver asks for
+   * service records; `false`: the system resolver has no `lookupService`.
+   * @default {"/etc/resolv.conf" (none on Windows)}
+   */
+  resolvConf?: string | false;
+  /**
+   * The port those name servers are asked on.
+   * @default {53}
+   */
+  resolvPort?: number;
+}
+
 /**
  * Builds a resolver for the core's `dial()`. Without `nameServer` it is
  * the system resolver: `localhost` names and IP literals answered at once,
  * then the hosts file (the system's, the given one, or none), then
  * `getaddrinfo`. With `nameServer` it asks that server only, over UDP,
- * and rejects an empty answer (NODATA) as Go does: `no such host`, naming
- * the server, like NXDOMAIN.
+ * resolves `[]` for NODATA (as `Resolver` says) and names the server as
+ * its `server`, so a dial that finds no address says so as Go does
+ * (`lookup h on 127.0.0.1:53: no such host`).
+ *
+ * Both have `lookupService` (HTTPS/SVCB records, RFC 9460), asked with the
+ * own DNS client: the name-server resolver asks its server; the system
+ * resolver, since getaddrinfo cannot ask for these types, asks the name
+ * servers of `/etc/resolv.conf` in order (its `timeout` and `attempts`),
+ * after answering `[]` itself for IP literals, `localhost` names and names
+ * in the hosts file (which have no service records); the name is asked as
+ * it is (no search list). A service lookup resolves `[]` for NODATA. On
+ * Windows the system resolver has no `lookupService`.
  *
  * @param getaddrinfo The runtime's system lookup.
  * @param options The adapter's `createResolver()` options.
+ * @param internals Where resolv.conf is (tests only).
  * @returns The resolver.
  * @throws {TypeError} When `nameServer.address` is not an IP address.
  * @throws {RangeError} When the port or the timeout is out of range.
@@ -57,6 +93,7 @@ export type SystemLookup = (
 export function buildResolver(
   getaddrinfo: SystemLookup,
   options?: ResolverOptions,
+  internals?: BuildResolverInternals,
 ): Resolver {
   const { nameServer, timeout, hostsFile } = checkResolverOptions(options);
   if (nameServer === undefined) {
@@ -65,31 +102,90 @@ export function buildResolver(
       : hostsFile === undefined
       ? systemHostsFile()
       : new HostsFile(hostsFile, { nsswitch: false });
-    return {
+    const path = internals?.resolvConf ??
+      (process.platform === "win32" ? false : "/etc/resolv.conf");
+    const resolver: Resolver = {
       lookup: (host, family, { signal }) =>
         systemLookup(host, family, signal, getaddrinfo, hosts),
     };
+    if (path !== false) {
+      const conf = new ResolvConf(path, { port: internals?.resolvPort });
+      resolver.lookupService = (host, serviceOptions) =>
+        serviceLookup(host, serviceOptions, {
+          local: (name) =>
+            isLocalhost(name) || hosts?.lookup(name, 4) !== undefined,
+          servers: () => conf.servers(),
+        });
+    }
+    return resolver;
   }
+  const servers = { servers: [nameServer], timeout, attempts: 1 };
   return {
+    lookupService: (host, serviceOptions) =>
+      serviceLookup(host, serviceOptions, {
+        local: () => false,
+        servers: () => servers,
+      }),
     lookup(host, family, { signal }) {
       const local = localAnswer(host, family, false);
       if (local !== undefined) {
         return abortable(signal, () => Promise.resolve(local));
       }
-      return queryAddrs(host, family, { server: nameServer, timeout, signal })
-        .then((addrs) => {
-          if (addrs.length !== 0) return addrs;
-          // NODATA: the name exists without a record of this family. Go's
-          // resolver reports it as it reports NXDOMAIN, naming the server
-          // (`lookup h on 127.0.0.1:53: no such host`), and so does this
-          // one; the dial ignores it when the other family has addresses.
-          throw new DNSError("no such host", host, {
-            isNotFound: true,
-            server: nameServer.text,
-          });
-        });
+      return queryAddrs(host, family, { server: nameServer, timeout, signal });
     },
+    server: nameServer.text,
   };
+}
+
+/** Where {@linkcode serviceLookup} answers itself and whom it asks. */
+interface ServiceSources {
+  /** Whether the name is answered locally (`[]`, nothing asked). */
+  local(host: string): boolean;
+  /** The name servers to ask in order, the timeout and the rounds. */
+  servers(): { servers: NameServer[]; timeout: number; attempts: number };
+}
+
+/**
+ * A service lookup: `[]` for an IP literal or a local name, else the
+ * servers in order, `attempts` rounds. NXDOMAIN, an abort and a bad
+ * argument end it at once; another failure (SERVFAIL, a timeout, a
+ * refused port) moves on to the next server, and the last one is the
+ * rejection when none answered.
+ */
+async function serviceLookup(
+  host: string,
+  options: LookupServiceOptions,
+  sources: ServiceSources,
+): Promise<ServiceRecord[]> {
+  const { signal, scheme, port } = options;
+  if (signal.aborted) throw signal.reason;
+  serviceQuestion(host, scheme, port); // a bad scheme or port throws here
+  if (localAnswer(host, 4, false) !== undefined || sources.local(host)) {
+    return await abortable(signal, () => Promise.resolve([]));
+  }
+  const { servers, timeout, attempts } = sources.servers();
+  let last: unknown;
+  for (let round = 0; round < attempts; round++) {
+    for (const server of servers) {
+      try {
+        return await queryService(host, {
+          server,
+          timeout,
+          signal,
+          scheme,
+          port,
+        });
+      } catch (err) {
+        if (
+          signal.aborted || !(err instanceof DNSError) || err.isNotFound
+        ) {
+          throw err;
+        }
+        last = err;
+      }
+    }
+  }
+  throw last;
 }
 
 /**

@@ -6,7 +6,9 @@
 # also written there (used by .ci/run).
 #
 # Steps:
-#   exports  every file named in deno.json "exports" exists
+#   exports  every file named in deno.json "exports" exists, and package.json
+#            has the same "exports" and name (the self-reference examples/
+#            use on Node and Bun)
 #   fmt      deno fmt --check
 #   lint     deno lint   (recommended + jsr rules, incl. no-unused-vars and
 #                         no-slow-types)
@@ -81,14 +83,23 @@ check_exports() {
       if (!fs.existsSync(file)) out.push(`${key} -> ${file}`);
     }
     if (Object.keys(cfg.exports ?? {}).length === 0) out.push("(no exports)");
+    // package.json repeats them so `@nettrace/nettrace/...` resolves on Node
+    // and Bun from a clone (a self-reference; examples/ relies on it).
+    const pkg = JSON.parse(fs.readFileSync("package.json", "utf8"));
+    if (JSON.stringify(pkg.exports) !== JSON.stringify(cfg.exports)) {
+      out.push("package.json \"exports\" differs from deno.json \"exports\" (copy them)");
+    }
+    if (pkg.name !== cfg.name) {
+      out.push(`package.json name ${pkg.name} differs from the name in deno.json (${cfg.name})`);
+    }
     process.stdout.write(out.join("\n"));
   ')" || return 1
   if [[ -n "$missing" ]]; then
-    echo "deno.json exports point at missing files:"
+    echo "deno.json / package.json exports:"
     sed 's/^/  /' <<<"$missing"
     return 1
   fi
-  echo "all deno.json exports exist"
+  echo "all deno.json exports exist; package.json has the same"
 }
 
 existing() { # existing FILE...: print the arguments that exist

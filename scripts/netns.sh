@@ -38,7 +38,8 @@
 #   2001:db8:ff::3      no     route blackhole    198.18.255.3
 #   2001:db8:ff::9      no     no route at all    198.18.255.9
 # history.test (IPv6 dropped, IPv4 fine, as v6drop.test) is for the
-# connection-history tests only. The fault matrix
+# connection-history tests only; svc.test (as dual.test) also has an HTTPS
+# record with alpn, port and both hints, for the resolvers' lookupService. The fault matrix
 # (tests/netns/fault_matrix_test.ts, run with it) has m-<v6>-<v4>.test for
 # every pair of the faults ok, refused, hang, unreachable, prohibited and
 # slow (the addresses above), and m-empty6.test / m-empty4.test (one family
@@ -281,6 +282,7 @@ zone=(
   many.test 2001:db8:1::2 2001:db8:1::5 2001:db8:1::6 2001:db8:1::7
   many.test 198.18.0.2 198.18.0.5 198.18.0.6 198.18.0.7
   history.test 2001:db8:1::2 198.18.0.1
+  svc.test 2001:db8:1::1 198.18.0.1
 )
 # The fault matrix (tests/netns/fault_matrix_test.ts has the same table):
 # m-<v6 fault>-<v4 fault>.test for every pair, and one family empty.
@@ -304,6 +306,10 @@ name=""
 for word in "${zone[@]}"; do
   if [[ "$word" == *.test ]]; then name="$word"; else records+=("--host-record=$name,$word"); fi
 done
+# svc.test also has an HTTPS record (RFC 9460 wire form), for the service
+# lookups of the resolvers: HTTPS 1 . alpn=h2 port=8443
+# ipv4hint=198.18.0.1 ipv6hint=2001:db8:1::1
+records+=("--dns-rr=svc.test,65,0001 00 0001 0003 02 6832 0003 0002 20fb 0004 0004 c6120001 0006 0010 20010db8000100000000000000000001")
 
 DNSMASQ_LOG="$TMP/dnsmasq.log"
 ip netns exec "$NS" dnsmasq --keep-in-foreground --conf-file=/dev/null \

@@ -44,8 +44,18 @@
 #
 # NETTRACE_NETNS_SCRIPT overrides the script's path (for testing this script).
 #
-# Selecting phases: NETTRACE_RUNTIMES (default "deno bun node netns"); any
-# subset, e.g. "deno node". Logs: one file per phase under NETTRACE_LOG_DIR
+# More script phases, same contract (their own "<phase>: N passed, N failed,
+# N skipped" line), run after netns when no file arguments were given:
+#   pack      scripts/pack_test.sh: npm run build, npm pack, the tarball
+#             installed into fresh projects on Node, Bun and Deno (a loopback
+#             dial and a type-check of a consumer file in each)
+#   examples  scripts/examples.sh: every file in examples/ on the runtimes
+#             it names, its output checked
+# They see NETTRACE_RUNTIMES too (the runtimes among its words; none means
+# all three). A missing script is skipped silently (like netns).
+#
+# Selecting phases: NETTRACE_RUNTIMES (default "deno bun node netns pack
+# examples"); any subset, e.g. "deno node". Logs: one file per phase under NETTRACE_LOG_DIR
 # (default a fresh /tmp/nettrace-test.XXXXXX, removed again when nothing
 # failed).
 #
@@ -97,7 +107,7 @@ fi
 LOG_DIR="${NETTRACE_LOG_DIR:-$(mktemp -d /tmp/nettrace-test.XXXXXX)}"
 mkdir -p "$LOG_DIR"
 TIMEOUT="${NETTRACE_TEST_TIMEOUT:-900}"
-PHASES="${NETTRACE_RUNTIMES:-deno bun node netns}"
+PHASES="${NETTRACE_RUNTIMES:-deno bun node netns pack examples}"
 NETNS_SCRIPT="${NETTRACE_NETNS_SCRIPT:-scripts/netns.sh}"
 
 # ── pick the files ─────────────────────────────────────────────────────────
@@ -212,19 +222,21 @@ run_node() {
   record node "$rc" "${p:-0}" "$((${f:-0} + ${c:-0}))" "$((${s:-0} + ${t:-0}))" "$have"
 }
 
-run_netns() {
-  local log="$LOG_DIR/netns.log" rc line p f s have=0
+# run_script PHASE SCRIPT: a script phase (netns, pack, examples) and its
+# "PHASE: N passed, N failed, N skipped" line.
+run_script() {
+  local phase="$1" script="$2" log="$LOG_DIR/$1.log" rc line p f s have=0
   NETTRACE_BIN="$BIN" NETTRACE_RUNTIMES="$PHASES" \
-    run_phase netns "$log" "$NETNS_SCRIPT"
+    run_phase "$phase" "$log" "$script"
   rc=$?
-  line="$(grep -E '^netns: [0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)"
+  line="$(grep -E "^$phase: [0-9]+ passed, [0-9]+ failed" "$log" | tail -n 1)"
   if [[ -n "$line" ]]; then
     have=1
-    p="$(sed -nE 's/^netns: ([0-9]+) passed.*/\1/p' <<<"$line")"
+    p="$(sed -nE "s/^$phase: ([0-9]+) passed.*/\\1/p" <<<"$line")"
     f="$(sed -nE 's/.* ([0-9]+) failed.*/\1/p' <<<"$line")"
     s="$(sed -nE 's/.* ([0-9]+) skipped.*/\1/p' <<<"$line")"
   fi
-  record netns "$rc" "${p:-0}" "${f:-0}" "${s:-0}" "$have"
+  record "$phase" "$rc" "${p:-0}" "${f:-0}" "${s:-0}" "$have"
 }
 
 for phase in $PHASES; do
@@ -243,13 +255,18 @@ for phase in $PHASES; do
       fi
       "run_$phase" "${list[@]}"
       ;;
-    netns)
+    netns | pack | examples)
       if ((explicit)); then continue; fi
-      if [[ -x "$NETNS_SCRIPT" ]]; then
-        run_netns
-      elif [[ -e "$NETNS_SCRIPT" ]]; then
-        echo "netns: $NETNS_SCRIPT exists but is not executable" >&2
-        summary_lines+=("netns: 0 passed, 1 failed, 0 skipped ($NETNS_SCRIPT not executable)")
+      case "$phase" in
+        netns) script="$NETNS_SCRIPT" ;;
+        pack) script=scripts/pack_test.sh ;;
+        examples) script=scripts/examples.sh ;;
+      esac
+      if [[ -x "$script" ]]; then
+        run_script "$phase" "$script"
+      elif [[ -e "$script" ]]; then
+        echo "$phase: $script exists but is not executable" >&2
+        summary_lines+=("$phase: 0 passed, 1 failed, 0 skipped ($script not executable)")
         total_failed=$((total_failed + 1))
       fi
       ;;

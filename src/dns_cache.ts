@@ -8,6 +8,13 @@
  */
 
 import { markCached } from "./_cached_answer.ts";
+import {
+  answerTtl,
+  cacheName,
+  copyAddrs,
+  copyServices,
+  seconds,
+} from "./_dns_cache_items.ts";
 import { parseIP } from "./address.ts";
 import { DNSError } from "./errors.ts";
 import { Singleflight } from "./singleflight.ts";
@@ -16,7 +23,9 @@ import {
   type Family,
   type IPAddr,
   type LookupOptions,
+  type LookupServiceOptions,
   type Resolver,
+  type ServiceRecord,
   systemClock,
 } from "./types.ts";
 
@@ -167,6 +176,20 @@ export interface CachingResolver extends Resolver {
     options: LookupOptions,
   ): Promise<IPAddr[]>;
   /**
+   * Looks up service (HTTPS/SVCB) records as {@linkcode lookup} looks up
+   * addresses: cached by (scheme, port, name) for the smallest record
+   * `ttl`, `[]` and "no such host" for `negativeTtl`, concurrent lookups
+   * sharing one query. Present only when the wrapped resolver has it.
+   *
+   * @param host The host name; case and a trailing dot do not matter.
+   * @param options The abort signal, the scheme and the port.
+   * @returns A copy of the records.
+   */
+  lookupService?(
+    host: string,
+    options: LookupServiceOptions,
+  ): Promise<ServiceRecord[]>;
+  /**
    * Drops `address` from the cached answers for `host` (an entry left
    * without addresses is removed, so the next lookup asks again), then
    * tells the wrapped resolver, if it listens. The dial calls it when a
@@ -189,15 +212,23 @@ export interface CachingResolver extends Resolver {
   clear(): void;
 }
 
-/** A cached answer for one (family, name). */
+/** A cached answer for one (family, name) or (scheme, port, name). */
 interface Entry {
   /** When it stops being fresh, in `clock.now()` milliseconds (exclusive). */
   expires: number;
-  /** The addresses (private copies); `undefined` for "no such host". */
-  addrs: IPAddr[] | undefined;
+  /**
+   * The addresses or service records (private copies); `undefined` for
+   * "no such host".
+   */
+  addrs: (IPAddr | ServiceRecord)[] | undefined;
   /** The "no such host" error, for negative entries. */
   error: DNSError | undefined;
 }
+
+/** How the items of one kind of answer are copied. */
+type Copy = (
+  value: readonly unknown[],
+) => (IPAddr | ServiceRecord)[] | undefined;
 
 /**
  * Wraps a {@linkcode Resolver} in a cache, like the DNS cache of a browser
@@ -211,6 +242,10 @@ interface Entry {
  * first. Expiry runs on `options.clock`: an entry stored at `t` with TTL
  * `s` seconds is fresh while `clock.now() < t + 1000 * s` and gone at that
  * instant.
+ *
+ * Service records (`lookupService`, HTTPS/SVCB) are cached the same way,
+ * per (scheme, port, name), when the wrapped resolver can look them up;
+ * over a resolver without `lookupService` the cache has none either.
  *
  * Cache hits are marked, so a dial reports `cached: true` in its
  * `dnsAnswer` and `dnsDone` hooks. The dial calls
@@ -335,7 +370,11 @@ export function cachingResolver(
     }
   }
 
-  function fromEntry(entry: Entry, host: string): Promise<IPAddr[]> {
+  function fromEntry(
+    entry: Entry,
+    host: string,
+    copy: Copy,
+  ): Promise<(IPAddr | ServiceRecord)[]> {
     counters.hits++;
     if (entry.addrs === undefined || entry.addrs.length === 0) {
       counters.negativeHits++;
@@ -350,23 +389,21 @@ export function cachingResolver(
       return Promise.reject(markCached(error));
     }
     const left = Math.max(0, Math.floor((entry.expires - clock.now()) / 1000));
-    return Promise.resolve(markCached(entry.addrs.map((addr) => {
-      const copy = { ...addr };
-      if (addr.ttl !== undefined) copy.ttl = left;
-      return copy;
-    })));
+    const items = copy(entry.addrs)!;
+    for (const item of items) if (item.ttl !== undefined) item.ttl = left;
+    return Promise.resolve(markCached(items));
   }
 
   async function query(
-    host: string,
-    family: Family,
     key: string,
+    copy: Copy,
     signal: AbortSignal,
+    ask: (signal: AbortSignal) => Promise<unknown>,
   ): Promise<unknown> {
     const started = generation;
     let value: unknown;
     try {
-      value = await resolver.lookup(host, family, { signal });
+      value = await ask(signal);
     } catch (error) {
       if (signal.aborted) throw error;
       counters.errors++;
@@ -387,7 +424,7 @@ export function cachingResolver(
     if (signal.aborted || started !== generation || !Array.isArray(value)) {
       return value;
     }
-    const addrs = copyAddrs(value);
+    const addrs = copy(value);
     if (addrs === undefined) return value;
     const ttl = Math.min(
       maxTtl,
@@ -403,34 +440,65 @@ export function cachingResolver(
     return value;
   }
 
-  function lookup(
+  /** A lookup of either kind: from the cache, or one shared query. */
+  function cached(
+    key: string,
     host: string,
-    family: Family,
-    lookupOptions: LookupOptions,
-  ): Promise<IPAddr[]> {
-    const signal = lookupOptions?.signal;
+    signal: AbortSignal | undefined,
+    copy: Copy,
+    ask: (signal: AbortSignal) => Promise<unknown>,
+  ): Promise<unknown> {
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const key = `${family} ${cacheName(host)}`;
     const entry = fresh(key, clock.now());
     if (entry !== undefined) {
       // Most recently used: to the end of the map.
       entries.delete(key);
       entries.set(key, entry);
-      return fromEntry(entry, host);
+      return fromEntry(entry, host, copy);
     }
     if (flights.waiters(key) > 0) counters.inFlightHits++;
     else counters.misses++;
     return flights.do(
       key,
-      (flightSignal) => query(host, family, key, flightSignal),
+      (flightSignal) => query(key, copy, flightSignal, ask),
       { signal },
-    ).then(({ value }) =>
-      (Array.isArray(value) ? copyAddrs(value) ?? value : value) as IPAddr[]
-    );
+    ).then(({ value }) => Array.isArray(value) ? copy(value) ?? value : value);
   }
 
-  return {
+  function lookup(
+    host: string,
+    family: Family,
+    lookupOptions: LookupOptions,
+  ): Promise<IPAddr[]> {
+    return cached(
+      `${family} ${cacheName(host)}`,
+      host,
+      lookupOptions?.signal,
+      copyAddrs,
+      (signal) => resolver.lookup(host, family, { signal }),
+    ) as Promise<IPAddr[]>;
+  }
+
+  function lookupService(
+    host: string,
+    serviceOptions: LookupServiceOptions,
+  ): Promise<ServiceRecord[]> {
+    const { signal, scheme, port } = serviceOptions ?? {};
+    return cached(
+      `s ${String(scheme).toLowerCase()} ${port} ${cacheName(host)}`,
+      host,
+      signal,
+      copyServices,
+      (signal) => resolver.lookupService!(host, { signal, scheme, port }),
+    ) as Promise<ServiceRecord[]>;
+  }
+
+  const caching: CachingResolver = {
     lookup,
+    /** The inner resolver's name server, so a dial's error still names it. */
+    get server(): string | undefined {
+      return resolver.server;
+    },
     connectFailed(host: string, address: IPAddr): void {
       const failed = parseIP(String(address?.address));
       if (failed !== undefined) {
@@ -440,7 +508,7 @@ export function cachingResolver(
           const key = `${family} ${name}`;
           const entry = entries.get(key);
           if (entry?.addrs === undefined || entry.addrs.length === 0) continue;
-          const kept = entry.addrs.filter((addr) => {
+          const kept = (entry.addrs as IPAddr[]).filter((addr) => {
             const ip = parseIP(addr.address);
             return ip === undefined || ip.address !== failed.address ||
               (addr.zone ?? ip.zone) !== zone;
@@ -468,53 +536,8 @@ export function cachingResolver(
       generation++;
     },
   };
-}
-
-/** The cache's name for a host: lower case, without the trailing dot. */
-function cacheName(host: string): string {
-  const name = String(host).toLowerCase();
-  return name.endsWith(".") ? name.slice(0, -1) : name;
-}
-
-/**
- * Private copies of the resolver's addresses, or `undefined` when an entry
- * is not an object (such an answer is passed through, not cached).
- */
-function copyAddrs(value: readonly unknown[]): IPAddr[] | undefined {
-  const out: IPAddr[] = [];
-  for (const addr of value) {
-    if (typeof addr !== "object" || addr === null) return undefined;
-    out.push({ ...(addr as IPAddr) });
+  if (typeof resolver.lookupService === "function") {
+    caching.lookupService = lookupService;
   }
-  return out;
-}
-
-/** The smallest valid `ttl` of the addresses, `fallback` for those without. */
-function answerTtl(addrs: readonly IPAddr[], fallback: number): number {
-  let ttl = Infinity;
-  for (const { ttl: own } of addrs) {
-    const valid = typeof own === "number" && own >= 0 && own !== Infinity;
-    ttl = Math.min(ttl, valid ? own : fallback);
-  }
-  return ttl;
-}
-
-/** Checks a TTL option, in seconds. */
-function seconds(
-  name: string,
-  value: number | undefined,
-  fallback: number,
-): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number") {
-    throw new TypeError(
-      `Cannot use ${String(value)} as ${name}: expected seconds as a number`,
-    );
-  }
-  if (!Number.isFinite(value) || value < 0) {
-    throw new RangeError(
-      `Cannot use ${value} as ${name}: expected a finite number of seconds >= 0`,
-    );
-  }
-  return value;
+  return caching;
 }

@@ -8,8 +8,33 @@
  * @module
  */
 
-import type { AttemptCause } from "./trace.ts";
 import type { Endpoint, Family, IPAddr } from "./types.ts";
+import { addrKey } from "./_addr_key.ts";
+
+/**
+ * Why an attempt started when it did (RFC 8305 §5).
+ *
+ * @example Counting why attempts started
+ * ```ts
+ * import type { AttemptCause, Trace } from "@nettrace/nettrace";
+ *
+ * const causes = new Map<AttemptCause, number>();
+ * const trace: Trace = {
+ *   connectStart: ({ cause }) => {
+ *     causes.set(cause, (causes.get(cause) ?? 0) + 1);
+ *   },
+ * };
+ * ```
+ */
+export type AttemptCause =
+  /** The first attempt of the dial. */
+  | "first"
+  /** The Connection Attempt Delay after the previous start ran out. */
+  | "delay"
+  /** The previous attempt failed, so the next one started at once. */
+  | "failure"
+  /** Every attempt had failed and new addresses arrived. */
+  | "answer";
 
 /**
  * RFC 8305 §5: never start attempts closer together than this.
@@ -390,16 +415,92 @@ function endpointKey(endpoint: Endpoint): string {
     : `${endpoint.address}%${endpoint.zone}|${endpoint.port}`;
 }
 
-function positiveInteger(name: string, value: number): number {
-  if (
-    typeof value !== "number" ||
-    !(Number.isInteger(value) || value === Infinity) || value < 1
-  ) {
-    throw new RangeError(
-      `Cannot use ${name} ${value}: it must be an integer ≥ 1`,
+/** Shows a wrong option value in a message: strings quoted, bigints with n. */
+function shownOption(value: unknown): string {
+  return typeof value === "string"
+    ? JSON.stringify(value)
+    : typeof value === "bigint"
+    ? `${value}n`
+    : String(value);
+}
+
+/**
+ * Whether an option is given, after checking that it is a number.
+ *
+ * @param name The option's name, as messages show it.
+ * @param value Its value.
+ * @returns False when it is undefined.
+ * @throws {TypeError} If it is given and is not a number.
+ */
+export function checkNumber(name: string, value: unknown): value is number {
+  if (value === undefined) return false;
+  if (typeof value !== "number") {
+    throw new TypeError(
+      `Cannot use ${name} ${shownOption(value)}: it must be a number, not ${
+        value === null ? "null" : `a ${typeof value}`
+      }`,
     );
   }
-  return value;
+  return true;
+}
+
+/**
+ * Checks the RFC 8305 parameters of {@linkcode HappyEyeballsOptions}: the
+ * one place they are checked, for the scheduler and for `dial()` (which
+ * checks them before it knows whether it needs a scheduler).
+ *
+ * @param options The parameters; absent ones are fine.
+ * @throws {TypeError} If one is not a number.
+ * @throws {RangeError} If one is out of range.
+ */
+export function checkSchedulerOptions(
+  options: Pick<
+    HappyEyeballsOptions,
+    | "attemptDelay"
+    | "resolutionDelay"
+    | "firstAddressFamilyCount"
+    | "maxAttempts"
+    | "maxConcurrentAttempts"
+    | "preferredFamily"
+  >,
+): void {
+  for (const name of ["attemptDelay", "resolutionDelay"] as const) {
+    const value = options[name];
+    if (checkNumber(name, value) && (Number.isNaN(value) || value < 0)) {
+      throw new RangeError(
+        `Cannot use ${name} ${value}: it must be a number of ms ≥ 0`,
+      );
+    }
+  }
+  const count = options.firstAddressFamilyCount;
+  if (
+    checkNumber("firstAddressFamilyCount", count) &&
+    (!Number.isInteger(count) || count < 1)
+  ) {
+    throw new RangeError(
+      `Cannot use firstAddressFamilyCount ${count}: it must be an integer ≥ 1`,
+    );
+  }
+  for (const name of ["maxAttempts", "maxConcurrentAttempts"] as const) {
+    const value = options[name];
+    if (
+      checkNumber(name, value) &&
+      (!(Number.isInteger(value) || value === Infinity) || value < 1)
+    ) {
+      throw new RangeError(
+        `Cannot use ${name} ${value}: it must be an integer ≥ 1`,
+      );
+    }
+  }
+  const preferred = options.preferredFamily;
+  if (
+    checkNumber("preferredFamily", preferred) && preferred !== 4 &&
+    preferred !== 6
+  ) {
+    throw new RangeError(
+      `Cannot use preferredFamily ${preferred}: it must be 4 or 6`,
+    );
+  }
 }
 
 function clampAttemptDelay(ms: number): number {
@@ -492,51 +593,26 @@ export class HappyEyeballs {
    * Creates a scheduler for one dial.
    *
    * @param options The port, the families and the RFC 8305 parameters.
+   * @throws {TypeError} If a parameter is not a number.
    * @throws {RangeError} If a parameter is out of range.
    */
   constructor(options: HappyEyeballsOptions) {
+    checkSchedulerOptions(options);
     this.#port = options.port;
-    const delay = options.attemptDelay ?? DEFAULT_ATTEMPT_DELAY;
-    if (Number.isNaN(delay) || delay < 0) {
-      throw new RangeError(
-        `Cannot use attemptDelay ${delay}: it must be a number ≥ 0`,
-      );
-    }
-    this.#attemptDelay = clampAttemptDelay(delay);
-    const resolutionDelay = options.resolutionDelay ??
+    this.#attemptDelay = clampAttemptDelay(
+      options.attemptDelay ?? DEFAULT_ATTEMPT_DELAY,
+    );
+    this.#resolutionDelay = options.resolutionDelay ??
       DEFAULT_RESOLUTION_DELAY;
-    if (Number.isNaN(resolutionDelay) || resolutionDelay < 0) {
-      throw new RangeError(
-        `Cannot use resolutionDelay ${resolutionDelay}: it must be a number ≥ 0`,
-      );
-    }
-    this.#resolutionDelay = resolutionDelay;
-    const count = options.firstAddressFamilyCount ?? 1;
-    if (!Number.isInteger(count) || count < 1) {
-      throw new RangeError(
-        `Cannot use firstAddressFamilyCount ${count}: it must be an integer ≥ 1`,
-      );
-    }
-    this.#count = count;
-    const preferred = options.preferredFamily ?? 6;
-    if (preferred !== 4 && preferred !== 6) {
-      throw new RangeError(
-        `Cannot use preferredFamily ${preferred}: it must be 4 or 6`,
-      );
-    }
-    this.#preferred = preferred;
-    this.#lead = preferred;
+    this.#count = options.firstAddressFamilyCount ?? 1;
+    this.#preferred = options.preferredFamily ?? 6;
+    this.#lead = this.#preferred;
     this.#compare = options.compare;
     this.#attemptDelayFor = options.attemptDelayFor;
     this.#service = options.awaitService === true;
-    this.#maxAttempts = positiveInteger(
-      "maxAttempts",
-      options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-    );
-    this.#maxConcurrent = positiveInteger(
-      "maxConcurrentAttempts",
-      options.maxConcurrentAttempts ?? DEFAULT_MAX_CONCURRENT_ATTEMPTS,
-    );
+    this.#maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+    this.#maxConcurrent = options.maxConcurrentAttempts ??
+      DEFAULT_MAX_CONCURRENT_ATTEMPTS;
     for (const family of options.families ?? DEFAULT_FAMILIES) {
       if (family !== 4 && family !== 6) {
         throw new RangeError(`Cannot wait for family ${family}: not 4 or 6`);
@@ -645,9 +721,7 @@ export class HappyEyeballs {
       // AAAA answer is IPv4, as in Go): it joins that family if wanted.
       if (addr.family !== 4 && addr.family !== 6) continue;
       if ((this.#wanted & (addr.family === 4 ? 1 : 2)) === 0) continue;
-      const key = addr.zone === undefined
-        ? addr.address
-        : `${addr.address}%${addr.zone}`;
+      const key = addrKey(addr);
       if (this.#seen !== undefined) {
         if (this.#seen.has(key)) continue;
         this.#seen.add(key);

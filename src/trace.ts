@@ -13,7 +13,11 @@ import {
 } from "./context.ts";
 import type { Family, IPAddr, Network, Resolver } from "./types.ts";
 import type { HistoryRecord } from "./history.ts";
+import type { AttemptCause } from "./happy_eyeballs.ts";
 import type { OrderRule, SourceAddress } from "./rfc6724.ts";
+
+// Its home is the scheduler, which decides it; public from here as before.
+export type { AttemptCause };
 
 /**
  * What {@linkcode Trace.dnsStart} receives.
@@ -207,31 +211,6 @@ export interface TLSHandshakeDoneInfo {
    */
   error?: Error;
 }
-
-/**
- * Why an attempt started when it did (RFC 8305 §5).
- *
- * @example Counting why attempts started
- * ```ts
- * import type { AttemptCause, Trace } from "@nettrace/nettrace";
- *
- * const causes = new Map<AttemptCause, number>();
- * const trace: Trace = {
- *   connectStart: ({ cause }) => {
- *     causes.set(cause, (causes.get(cause) ?? 0) + 1);
- *   },
- * };
- * ```
- */
-export type AttemptCause =
-  /** The first attempt of the dial. */
-  | "first"
-  /** The Connection Attempt Delay after the previous start ran out. */
-  | "delay"
-  /** The previous attempt failed, so the next one started at once. */
-  | "failure"
-  /** Every attempt had failed and new addresses arrived. */
-  | "answer";
 
 /**
  * What {@linkcode Trace.connectStart} receives.

@@ -147,6 +147,13 @@ export interface Resolver {
    */
   connectFailed?(host: string, address: IPAddr): void;
   /**
+   * The name server this resolver asks, as `host:port` (Go's
+   * `DNSError.Server`), when it asks one: a dial that finds no address of
+   * any family names it, `lookup h on 127.0.0.1:53: no such host`, as Go
+   * does for NODATA. Optional.
+   */
+  readonly server?: string;
+  /**
    * Looks up the service (SVCB/HTTPS, RFC 9460) records of `host` for
    * Happy Eyeballs v3: an HTTPS query for `scheme: "https"` on port 443,
    * an HTTPS query of `_port._https.host` on another port, an SVCB query

@@ -1,13 +1,45 @@
 /**
  * A real DNS server for tests, the demo and the benchmarks: UDP on loopback,
- * answering A and AAAA queries from a table, with per-record-type delays and
- * fault modes. Built on `node:dgram`, so it runs unchanged on Deno, Bun and
+ * answering A, AAAA, HTTPS and SVCB queries from a table (CNAMEs too), with
+ * per-record-type delays and fault modes. Built on `node:dgram`, so it runs unchanged on Deno, Bun and
  * Node.
  *
  * @module
  */
 
 import { createSocket, type RemoteInfo } from "node:dgram";
+
+/** The record types the fixture serves from its table. */
+export type ServedType = "A" | "AAAA" | "HTTPS" | "SVCB";
+
+/**
+ * One SVCB/HTTPS record to serve (RFC 9460 §2.2), encoded by the fixture:
+ * the known SvcParams from the named fields, `mandatory` and any other
+ * keys from `params`. Raw RDATA bytes are served as they are (for
+ * malformed records).
+ */
+export interface ServiceSpec {
+  /** SvcPriority; 0 is AliasMode. */
+  priority: number;
+  /** TargetName, `"."` for the root. */
+  target: string;
+  /** Keys for the `mandatory` SvcParam (key 0). */
+  mandatory?: number[];
+  /** The `alpn` ids (key 1). */
+  alpn?: string[];
+  /** The `no-default-alpn` flag (key 2). */
+  noDefaultAlpn?: boolean;
+  /** The `port` (key 3). */
+  port?: number;
+  /** The `ipv4hint` addresses (key 4). */
+  ipv4hint?: string[];
+  /** The `ech` bytes (key 5). */
+  ech?: Uint8Array;
+  /** The `ipv6hint` addresses (key 6). */
+  ipv6hint?: string[];
+  /** Further SvcParams as `[key, value]`, sorted in with the others. */
+  params?: [number, Uint8Array][];
+}
 
 /** What the server knows about one name. */
 export interface DnsZoneEntry {
@@ -22,26 +54,46 @@ export interface DnsZoneEntry {
    */
   AAAA?: string[];
   /**
-   * Answer every query for the name with this error code instead.
+   * The HTTPS records (type 65), answered in this order.
+   * @default {[]}
+   */
+  HTTPS?: (ServiceSpec | Uint8Array)[];
+  /**
+   * The SVCB records (type 64), answered in this order.
+   * @default {[]}
+   */
+  SVCB?: (ServiceSpec | Uint8Array)[];
+  /**
+   * The name is an alias: every answer is this CNAME followed by the
+   * target's records of the type asked (when the zone has the target).
    * @default {undefined}
    */
-  rcode?: "SERVFAIL" | "REFUSED";
+  CNAME?: string;
   /**
-   * Never answer queries for the name.
+   * Answer every query for the name with this error code instead, or only
+   * the queries of the types listed.
+   * @default {undefined}
+   */
+  rcode?:
+    | "SERVFAIL"
+    | "REFUSED"
+    | Partial<Record<ServedType, "SERVFAIL" | "REFUSED">>;
+  /**
+   * Never answer queries for the name (`true`), or of the types listed.
    * @default {false}
    */
-  drop?: boolean;
+  drop?: boolean | Partial<Record<ServedType, boolean>>;
   /**
    * Milliseconds to wait before answering, per query type.
    * @default {{}}
    */
-  delay?: { A?: number; AAAA?: number };
+  delay?: Partial<Record<ServedType, number>>;
   /**
    * The TTL of the answers, in seconds: one for every record, or one per
    * query type (a type left out gets 60).
    * @default {60}
    */
-  ttl?: number | { A?: number; AAAA?: number };
+  ttl?: number | Partial<Record<ServedType, number>>;
 }
 
 /** The table a {@linkcode DnsServer} answers from; names case-insensitive. */
@@ -172,13 +224,10 @@ export async function startDnsServer(
     queries.push(record);
     for (const waiter of waiters.splice(0)) waiter(record);
     const entry = zone.get(name);
-    if (entry?.drop) return;
-    const reply = buildReply(message, query, entry);
-    const delay = typeName === "A"
-      ? entry?.delay?.A
-      : typeName === "AAAA"
-      ? entry?.delay?.AAAA
-      : undefined;
+    const drop = entry?.drop;
+    if (drop === true || (drop && drop[typeName as ServedType])) return;
+    const reply = buildReply(message, query, entry, zone);
+    const delay = entry?.delay?.[typeName as ServedType];
     if (delay === undefined || delay <= 0) {
       send(reply, peer);
       return;
@@ -305,50 +354,192 @@ function errorReply(query: ParsedQuery, rcode: number): Uint8Array {
   return reply;
 }
 
+const SERVED: Record<number, ServedType> = {
+  1: "A",
+  28: "AAAA",
+  64: "SVCB",
+  65: "HTTPS",
+};
+
+/** One answer record: owner (wire form), type, TTL and RDATA. */
+interface Answer {
+  owner: Uint8Array;
+  type: number;
+  ttl: number;
+  rdata: Uint8Array;
+}
+
+/** The pointer to the question's name (offset 12). */
+const QUESTION_POINTER = Uint8Array.from([0xc0, 12]);
+
+/** The records of `type` that `entry` has, encoded. */
+function rdatasOf(entry: DnsZoneEntry, type: ServedType): Uint8Array[] {
+  switch (type) {
+    case "A":
+      return (entry.A ?? []).map(encodeIPv4);
+    case "AAAA":
+      return (entry.AAAA ?? []).map(encodeIPv6);
+    default:
+      return (entry[type] ?? []).map((r) =>
+        r instanceof Uint8Array ? r : encodeService(r)
+      );
+  }
+}
+
+function ttlOf(entry: DnsZoneEntry, type: ServedType | undefined): number {
+  const given = entry.ttl;
+  if (typeof given === "number") return given;
+  return (type === undefined ? undefined : given?.[type]) ?? 60;
+}
+
+/** The answers for `type`: the entry's records, or its CNAME and then the target's. */
+function answersFor(
+  entry: DnsZoneEntry,
+  type: ServedType | undefined,
+  zone: Map<string, DnsZoneEntry>,
+): Answer[] {
+  if (entry.CNAME !== undefined) {
+    const target = normalizeName(entry.CNAME);
+    const owner = encodeName(target);
+    const answers: Answer[] = [{
+      owner: QUESTION_POINTER,
+      type: 5,
+      ttl: ttlOf(entry, type),
+      rdata: owner,
+    }];
+    const next = zone.get(target);
+    if (next !== undefined && type !== undefined && next.CNAME === undefined) {
+      for (const rdata of rdatasOf(next, type)) {
+        answers.push({
+          owner,
+          type: TYPE_NUMBER[type],
+          ttl: ttlOf(next, type),
+          rdata,
+        });
+      }
+    }
+    return answers;
+  }
+  if (type === undefined) return [];
+  return rdatasOf(entry, type).map((rdata) => ({
+    owner: QUESTION_POINTER,
+    type: TYPE_NUMBER[type],
+    ttl: ttlOf(entry, type),
+    rdata,
+  }));
+}
+
+const TYPE_NUMBER: Record<ServedType, number> = {
+  A: 1,
+  AAAA: 28,
+  SVCB: 64,
+  HTTPS: 65,
+};
+
 function buildReply(
   message: Uint8Array,
   query: ParsedQuery,
   entry: DnsZoneEntry | undefined,
+  zone: Map<string, DnsZoneEntry>,
 ): Uint8Array {
   const question = query.question!;
+  const type = SERVED[question.type];
   let rcode = RCODE.NOERROR;
-  const rdatas: Uint8Array[] = [];
+  let answers: Answer[] = [];
+  const given = entry?.rcode;
+  const error = typeof given === "string"
+    ? given
+    : type === undefined
+    ? undefined
+    : given?.[type];
   if (entry === undefined) {
     rcode = RCODE.NXDOMAIN;
-  } else if (entry.rcode !== undefined) {
-    rcode = RCODE[entry.rcode];
+  } else if (error !== undefined) {
+    rcode = RCODE[error];
   } else if (question.class === 1 || question.class === 255) {
-    if (question.type === 1) {
-      for (const a of entry.A ?? []) rdatas.push(encodeIPv4(a));
-    } else if (question.type === 28) {
-      for (const a of entry.AAAA ?? []) rdatas.push(encodeIPv6(a));
-    }
+    answers = answersFor(entry, type, zone);
   }
-  const given = entry?.ttl;
-  const ttl = typeof given === "number"
-    ? given
-    : (question.type === 28 ? given?.AAAA : given?.A) ?? 60;
   const questionBytes = message.subarray(12, query.questionEnd);
   let size = 12 + questionBytes.length;
-  for (const rdata of rdatas) size += 12 + rdata.length;
+  for (const a of answers) size += a.owner.length + 10 + a.rdata.length;
   const reply = new Uint8Array(size);
   const view = new DataView(reply.buffer);
   view.setUint16(0, query.id);
   view.setUint16(2, replyFlags(query.flags, rcode));
   view.setUint16(4, 1); // QDCOUNT
-  view.setUint16(6, rdatas.length); // ANCOUNT; NSCOUNT, ARCOUNT stay 0
+  view.setUint16(6, answers.length); // ANCOUNT; NSCOUNT, ARCOUNT stay 0
   reply.set(questionBytes, 12);
   let offset = 12 + questionBytes.length;
-  for (const rdata of rdatas) {
-    view.setUint16(offset, 0xc00c); // pointer to the question's name
-    view.setUint16(offset + 2, question.type);
-    view.setUint16(offset + 4, 1); // class IN
-    view.setUint32(offset + 6, ttl);
-    view.setUint16(offset + 10, rdata.length);
-    reply.set(rdata, offset + 12);
-    offset += 12 + rdata.length;
+  for (const a of answers) {
+    reply.set(a.owner, offset);
+    offset += a.owner.length;
+    view.setUint16(offset, a.type);
+    view.setUint16(offset + 2, 1); // class IN
+    view.setUint32(offset + 4, a.ttl);
+    view.setUint16(offset + 8, a.rdata.length);
+    reply.set(a.rdata, offset + 10);
+    offset += 10 + a.rdata.length;
   }
   return reply;
+}
+
+/** A name in wire form, uncompressed (`"."` is the root). */
+function encodeName(name: string): Uint8Array {
+  const bytes: number[] = [];
+  const bare = normalizeName(name);
+  if (bare !== "" && bare !== ".") {
+    for (const label of bare.split(".")) {
+      bytes.push(label.length);
+      for (let i = 0; i < label.length; i++) bytes.push(label.charCodeAt(i));
+    }
+  }
+  bytes.push(0);
+  return Uint8Array.from(bytes);
+}
+
+/**
+ * The RDATA of one SVCB/HTTPS record (RFC 9460 §2.2), SvcParams sorted by
+ * key.
+ *
+ * @param spec The record.
+ * @returns Its wire form.
+ */
+export function encodeService(spec: ServiceSpec): Uint8Array {
+  const params: [number, Uint8Array][] = [...(spec.params ?? [])];
+  const u16 = (n: number) => [n >> 8, n & 0xff];
+  if (spec.mandatory) {
+    params.push([0, Uint8Array.from(spec.mandatory.flatMap(u16))]);
+  }
+  if (spec.alpn) {
+    const bytes = spec.alpn.flatMap((id) => [
+      id.length,
+      ...[...id].map((c) => c.charCodeAt(0)),
+    ]);
+    params.push([1, Uint8Array.from(bytes)]);
+  }
+  if (spec.noDefaultAlpn) params.push([2, new Uint8Array(0)]);
+  if (spec.port !== undefined) {
+    params.push([3, Uint8Array.from(u16(spec.port))]);
+  }
+  if (spec.ipv4hint) {
+    params.push([
+      4,
+      Uint8Array.from(spec.ipv4hint.flatMap((a) => [...encodeIPv4(a)])),
+    ]);
+  }
+  if (spec.ech) params.push([5, spec.ech]);
+  if (spec.ipv6hint) {
+    params.push([
+      6,
+      Uint8Array.from(spec.ipv6hint.flatMap((a) => [...encodeIPv6(a)])),
+    ]);
+  }
+  params.sort((a, b) => a[0] - b[0]);
+  const bytes = [...u16(spec.priority), ...encodeName(spec.target)];
+  for (const [key, value] of params) {
+    bytes.push(...u16(key), ...u16(value.length), ...value);
+  }
+  return Uint8Array.from(bytes);
 }
 
 function encodeIPv4(text: string): Uint8Array {

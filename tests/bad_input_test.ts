@@ -22,6 +22,7 @@ import {
   OpError,
   type Resolver,
   setHookErrorHandler,
+  splitHostPort,
   type Trace,
 } from "../mod.ts";
 import { type Env, makeEnv, type Settled, startDial } from "./_dial_env.ts";
@@ -251,7 +252,12 @@ const MALFORMED: readonly (readonly [string, string])[] = [
 
 test("dial() refuses every malformed address with AddrError before any lookup or connect", async () => {
   for (const [address, message] of MALFORMED) {
-    const error = await expectRefusal(address, AddrError, message);
+    // dial() raises Go's OpError text around the AddrError's own.
+    const error = await expectRefusal(
+      address,
+      AddrError,
+      `dial tcp: ${message}`,
+    );
     assert.equal((error as AddrError).reason.length > 0, true);
   }
 });
@@ -268,11 +274,45 @@ test("dial() checks the options before the address", async () => {
   await expectRefusal(
     "a b:80",
     AddrError,
-    "address a b: invalid domain name (space)",
+    "dial tcp: address a b: invalid domain name (space)",
     {
       maxAttempts: 3,
     },
   );
+});
+
+test("dial() raises parse errors in Go's OpError text, still as AddrError, while splitHostPort() keeps the bare text", async () => {
+  // Go 1.22's net.Dialer on the same addresses (issue 13, A).
+  for (
+    const [address, message] of [
+      ["127.0.0.1:99999", "dial tcp: address 99999: invalid port"],
+      ["127.0.0.1:-1", "dial tcp: address -1: invalid port"],
+      ["127.0.0.1", "dial tcp: address 127.0.0.1: missing port in address"],
+      ["[::1:9101", "dial tcp: address [::1:9101: missing ']' in address"],
+      [
+        "127.0.0.1]:9101",
+        "dial tcp: address 127.0.0.1]:9101: unexpected ']' in address",
+      ],
+      [
+        "[[::1]]:9101",
+        "dial tcp: address [[::1]]:9101: missing port in address",
+      ],
+      ["::1:9101", "dial tcp: address ::1:9101: too many colons in address"],
+      ["", "dial tcp: missing address"],
+    ] as const
+  ) {
+    await expectRefusal(address, AddrError, message);
+  }
+  await expectRefusal(
+    "127.0.0.1:99999",
+    AddrError,
+    "dial tcp6: address 99999: invalid port",
+    { network: "tcp6" },
+  );
+  assert.throws(() => splitHostPort("127.0.0.1"), {
+    name: "AddrError",
+    message: "address 127.0.0.1: missing port in address",
+  });
 });
 
 // ── unusual but valid addresses ───────────────────────────────────────
@@ -453,8 +493,12 @@ test("dial() refuses ports out of range with AddrError and unknown services like
       ["00", "address 00: invalid port"],
     ] as const
   ) {
-    await expectRefusal(`h.test:${port}`, AddrError, message);
-    await expectRefusal(`127.0.0.1:${port}`, AddrError, message);
+    await expectRefusal(`h.test:${port}`, AddrError, `dial tcp: ${message}`);
+    await expectRefusal(
+      `127.0.0.1:${port}`,
+      AddrError,
+      `dial tcp: ${message}`,
+    );
   }
   for (
     const port of [

@@ -1312,7 +1312,7 @@ test("dial() behaviour 13: signal aborts DNS and attempts and rejects with the r
   await done(t);
 });
 
-test("dial() behaviour 13: timeout rejects with a TimeoutError reading dial tcp h.test:80: i/o timeout", async () => {
+test("dial() behaviour 13: timeout rejects with a TimeoutError naming the attempt, as Go: dial tcp [::1]:80: i/o timeout", async () => {
   const t = env({
     "h.test": { 6: { at: 0, addrs: ["::1"] }, 4: { hang: true } },
   });
@@ -1323,11 +1323,87 @@ test("dial() behaviour 13: timeout rejects with a TimeoutError reading dial tcp 
   const error = rejectedWith(r);
   assert.ok(error instanceof DOMException);
   assert.equal(error.name, "TimeoutError");
-  assert.equal(error.message, "dial tcp h.test:80: i/o timeout");
+  // Go names what timed out: the attempt connecting, not the host dialled.
+  assert.equal(error.message, "dial tcp [::1]:80: i/o timeout");
   assert.equal(r.at, 300);
   assert.equal(t.resolver.calls[1]!.abortedAt, 300);
   assert.equal(t.dialer.calls[0]!.abortedAt, 300);
   await done(t);
+});
+
+test("dial() timeout: each attempt it ends says Go's dial tcp 198.18.0.2:9104: i/o timeout in connectDone, and the dial names the first", async () => {
+  // Go 1.22 on bh4.test (A 198.18.0.2, 198.18.0.3, both dropped), timeout
+  // 400 ms: connectDone and the dial's error name the attempt (issue 13 D, E).
+  const t = env({
+    "bh4.test": {
+      6: { at: 0, addrs: [] },
+      4: { at: 0, addrs: ["198.18.0.2", "198.18.0.3"] },
+    },
+  });
+  const r = start(t, "bh4.test:9104", { timeout: 400 });
+  await t.clock.advanceTo(1000);
+  const error = rejectedWith(r);
+  assert.ok(error instanceof DOMException);
+  assert.equal(error.name, "TimeoutError");
+  assert.equal(error.message, "dial tcp 198.18.0.2:9104: i/o timeout");
+  assert.deepEqual(t.log.slice(-2), [
+    "400 connectDone tcp 198.18.0.2:9104 error=dial tcp 198.18.0.2:9104: i/o timeout",
+    "400 connectDone tcp 198.18.0.3:9104 error=dial tcp 198.18.0.3:9104: i/o timeout",
+  ]);
+  await done(t);
+});
+
+test("dial() timeout during DNS names the lookup, as Go: dial tcp: lookup slowdns.test: i/o timeout", async () => {
+  const t = env({ "slowdns.test": { 6: { hang: true }, 4: { hang: true } } });
+  const r = start(t, "slowdns.test:9101", { timeout: 250 });
+  await t.clock.advanceTo(250);
+  const error = rejectedWith(r) as DOMException;
+  assert.equal(error.name, "TimeoutError");
+  assert.equal(error.message, "dial tcp: lookup slowdns.test: i/o timeout");
+  assert.deepEqual(t.log, [
+    "0 dnsStart slowdns.test",
+    "250 dnsDone slowdns.test [] error=lookup slowdns.test: i/o timeout",
+  ]);
+  await done(t);
+});
+
+test("dial() of a literal whose attempt times out says i/o timeout in connectDone (fast path and scheduler alike)", async () => {
+  for (const signal of [undefined, new AbortController().signal]) {
+    const t = env({});
+    const r = start(t, "198.18.0.2:9104", { timeout: 100, signal });
+    await t.clock.advanceTo(100);
+    await flush();
+    const error = rejectedWith(r) as DOMException;
+    assert.equal(error.message, "dial tcp 198.18.0.2:9104: i/o timeout");
+    assert.deepEqual(t.log.slice(-1), [
+      "100 connectDone tcp 198.18.0.2:9104 error=dial tcp 198.18.0.2:9104: i/o timeout",
+    ]);
+    await done(t);
+  }
+});
+
+test("dial() of a name with an already-aborted signal or context fires dnsStart and dnsDone with operation was canceled, as Go", async () => {
+  const ac = new AbortController();
+  const reason = new Error("gone");
+  ac.abort(reason);
+  for (
+    const options of [
+      { signal: ac.signal },
+      { context: withSignal(background, ac.signal) },
+    ]
+  ) {
+    const t = env({ "one4.test": { 4: { at: 0, addrs: [X] } } });
+    const r = start(t, "one4.test:9101", options);
+    await flush();
+    assert.equal(r.state, "rejected");
+    assert.deepEqual(t.log, [
+      "0 dnsStart one4.test",
+      "0 dnsDone one4.test [] error=lookup one4.test: operation was canceled",
+    ]);
+    assert.deepEqual(t.resolver.calls, []);
+    assert.deepEqual(t.dialer.calls, []);
+    await done(t);
+  }
 });
 
 test("dial() behaviour 13: timeout covers DNS, and dnsDone says i/o timeout", async () => {
@@ -1335,6 +1411,11 @@ test("dial() behaviour 13: timeout covers DNS, and dnsDone says i/o timeout", as
   const r = start(t, "h.test:80", { timeout: 100 });
   await t.clock.advanceTo(100);
   assert.equal((rejectedWith(r) as DOMException).name, "TimeoutError");
+  // Go names the lookup that timed out.
+  assert.equal(
+    (rejectedWith(r) as DOMException).message,
+    "dial tcp: lookup h.test: i/o timeout",
+  );
   assert.deepEqual(t.log, [
     "0 dnsStart h.test",
     "100 dnsDone h.test [] error=lookup h.test: i/o timeout",
@@ -1386,7 +1467,12 @@ test("dial() behaviour 13: an already aborted signal rejects at once without a l
   assert.equal(rejectedWith(r2), ac.signal.reason);
   assert.deepEqual(t.resolver.calls, []);
   assert.deepEqual(t.dialer.calls, []);
-  assert.deepEqual(t.log, []);
+  // The name's lookup is reported cancelled, as Go does; the literal fires
+  // no hook at all.
+  assert.deepEqual(t.log, [
+    "0 dnsStart h.test",
+    "0 dnsDone h.test [] error=lookup h.test: operation was canceled",
+  ]);
   await done(t);
 });
 
@@ -1429,10 +1515,10 @@ test("dial() rejects an unparseable address with AddrError and does nothing else
   const t = env({});
   for (
     const [address, message] of [
-      ["h.test", "address h.test: missing port in address"],
-      ["[::1:80", "address [::1:80: missing ']' in address"],
-      ["::1:80", "address ::1:80: too many colons in address"],
-      ["h.test:99999", "address 99999: invalid port"],
+      ["h.test", "dial tcp: address h.test: missing port in address"],
+      ["[::1:80", "dial tcp: address [::1:80: missing ']' in address"],
+      ["::1:80", "dial tcp: address ::1:80: too many colons in address"],
+      ["h.test:99999", "dial tcp: address 99999: invalid port"],
     ]
   ) {
     const r = start(t, address!);

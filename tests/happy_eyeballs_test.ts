@@ -654,7 +654,7 @@ test("HappyEyeballs throws RangeError for bad options", () => {
   }
   assert.throws(
     () => new HappyEyeballs({ port: 80, attemptDelay: -1 }),
-    { message: "Cannot use attemptDelay -1: it must be a number ≥ 0" },
+    { message: "Cannot use attemptDelay -1: it must be a number of ms ≥ 0" },
   );
 });
 

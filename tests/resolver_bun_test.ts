@@ -4,9 +4,11 @@
 import { test } from "./_test.ts";
 import { createResolver, resolver } from "../runtimes/_bun_resolver.ts";
 import { resolverConformance } from "./_resolver_conformance.ts";
+import { serviceConformance } from "./_service_conformance.ts";
 
 if ("Bun" in globalThis) {
   resolverConformance({ name: "bun", resolver, createResolver });
+  serviceConformance({ name: "bun", resolver, createResolver });
 } else {
   test(
     "bun resolver conformance runs on Bun only",

@@ -4,9 +4,11 @@
 import { test } from "./_test.ts";
 import { createResolver, resolver } from "../runtimes/_deno_resolver.ts";
 import { resolverConformance } from "./_resolver_conformance.ts";
+import { serviceConformance } from "./_service_conformance.ts";
 
 if ("Deno" in globalThis) {
   resolverConformance({ name: "deno", resolver, createResolver });
+  serviceConformance({ name: "deno", resolver, createResolver });
 } else {
   test(
     "deno resolver conformance runs on Deno only",

@@ -36,13 +36,15 @@ export function messageOf(error: unknown): string {
 }
 
 /**
- * A given-up attempt or handshake: Go's text, or what a signal aborts with
- * by default (an `AbortError` or a `TimeoutError`).
+ * A given-up attempt or handshake: Go's text, what a signal aborts with
+ * by default (an `AbortError` or a `TimeoutError`), or an attempt the
+ * dial's timeout ended (an `OpError` around a `TimeoutError`).
  */
 function isCancellation(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   return error.message.endsWith(CANCELED) || error.name === "AbortError" ||
-    error.name === "TimeoutError";
+    error.name === "TimeoutError" ||
+    (error.cause instanceof Error && error.cause.name === "TimeoutError");
 }
 
 function outcomeOf(error: Error | undefined): AttemptTimingOutcome {

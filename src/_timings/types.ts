@@ -43,8 +43,8 @@ export type AttemptTimingOutcome =
   /** It failed on its own (refused, unreachable, a TLS error, …). */
   | "failed"
   /**
-   * The dial gave it up: another attempt won, or the dial was aborted or
-   * timed out (Go's `operation was canceled`).
+   * The dial gave it up: another attempt won, or the dial was aborted
+   * (Go's `operation was canceled`) or timed out (Go's `i/o timeout`).
    */
   | "cancelled";
 

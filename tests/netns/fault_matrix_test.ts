@@ -557,9 +557,14 @@ function assertPair(
     assert.equal(obs.error.message, obs.error.errors[0].message, log);
   } else {
     assert.ok(isTimeoutError(obs.error), `${obs.error}\n${log}`);
+    // Go names the attempt that timed out: the first still connecting.
+    const connecting = obs.attempts.find((a) =>
+      (a.family === 6 ? f6 : f4).kind !== "fail"
+    );
     assert.equal(
       obs.error.message,
-      `dial tcp ${obs.host}:${obs.port}: i/o timeout`,
+      `dial tcp ${connecting?.addr}: i/o timeout`,
+      log,
     );
   }
   inRange(
@@ -624,9 +629,12 @@ function assertPair(
         assert.equal(obs.error.errors[i], a.error, `DialError #${i}\n${log}`);
       }
     } else {
+      // Lost the race (Go: operation was canceled) or ended by the
+      // timeout (Go: i/o timeout).
+      const ended = want.outcome === "TimeoutError" ? "i/o timeout" : CANCELED;
       assert.equal(
         a.error?.message,
-        `dial tcp ${a.addr}: ${CANCELED}`,
+        `dial tcp ${a.addr}: ${ended}`,
         `#${i} cancelled\n${log}`,
       );
     }

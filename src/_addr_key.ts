@@ -1,0 +1,11 @@
+/**
+ * The key of an IP address in per-dial tables and history: its text, with
+ * `%zone` when it has one.
+ *
+ * @module
+ */
+
+/** `address` or `address%zone`: the one way an address is keyed. */
+export function addrKey(ip: { address: string; zone?: string }): string {
+  return ip.zone === undefined ? ip.address : `${ip.address}%${ip.zone}`;
+}

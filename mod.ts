@@ -100,6 +100,7 @@ export {
   type HookErrorHandler,
   type HookName,
   LookupIPAltResolverKey,
+  type ServiceEndpointInfo,
   setHookErrorHandler,
   type TLSHandshakeDoneInfo,
   type TLSHandshakeStartInfo,

@@ -8,14 +8,32 @@
 import { test } from "./_test.ts";
 import assert from "node:assert/strict";
 import {
+  type ConnectStartInfo,
+  type CoreDialOptions,
+  dial,
+  type DialDoneInfo,
+  type DNSAnswerInfo,
+  DNSError,
   type Family,
   formatEndpoint,
   HappyEyeballs,
   type HappyEyeballsEvent,
   type IPAddr,
+  type LookupOptions,
+  type LookupServiceOptions,
   parseIP,
   type ServiceRecord,
 } from "../mod.ts";
+import {
+  type FakeConn,
+  FakeDialer,
+  FakeResolver,
+  flush,
+  type Outcome,
+  type ResolverScript,
+  VirtualClock,
+} from "./_virtual_clock.ts";
+import { watch } from "./_dial_env.ts";
 import { offeredAlpn, serviceAlpnSet } from "../src/_he3/alpn.ts";
 import { shouldMoveOn } from "../src/_he3/move_on.ts";
 import {
@@ -850,4 +868,548 @@ test("HappyEyeballs v3: every lookup empty fails the dial once all have settled"
   sim.https(9);
   assert.equal(sim.he.state, "failed");
   assert.deepEqual(sim.failure, []);
+});
+
+// ── dial() with the service option, on the virtual clock ──────────────────
+
+/** A scripted service answer: records, an error, or none at all. */
+type ServiceAnswer =
+  | { at: number; records: ServiceRecord[] }
+  | { at: number; error: "servfail" | "timeout" }
+  | { hang: true };
+
+/**
+ * The fake resolver plus `lookupService`, logging every query in the
+ * order sent: `HTTPS example.test@0`, `AAAA example.test@0`, …
+ */
+class ServiceResolver extends FakeResolver {
+  readonly queries: string[] = [];
+  readonly serviceCalls: { host: string; port: number; scheme: string }[] = [];
+  readonly #clock: VirtualClock;
+  services: Record<string, ServiceAnswer>;
+
+  constructor(
+    clock: VirtualClock,
+    script: ResolverScript,
+    services: Record<string, ServiceAnswer>,
+  ) {
+    super(clock, script);
+    this.#clock = clock;
+    this.services = services;
+  }
+
+  override lookup(host: string, family: Family, options: LookupOptions) {
+    this.queries.push(
+      `${family === 6 ? "AAAA" : "A"} ${host}@${this.#clock.now()}`,
+    );
+    return super.lookup(host, family, options);
+  }
+
+  lookupService(
+    host: string,
+    options: LookupServiceOptions,
+  ): Promise<ServiceRecord[]> {
+    const clock = this.#clock;
+    this.queries.push(`HTTPS ${host}@${clock.now()}`);
+    this.serviceCalls.push({
+      host,
+      port: options.port,
+      scheme: options.scheme,
+    });
+    const { signal } = options;
+    if (signal.aborted) return Promise.reject(signal.reason);
+    const answer = this.services[host] ?? { at: 0, records: [] };
+    return new Promise((resolve, reject) => {
+      let timer: unknown = undefined;
+      const onAbort = () => {
+        if (timer !== undefined) clock.clearTimeout(timer);
+        reject(signal.reason);
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      if ("hang" in answer) return;
+      timer = clock.setTimeout(() => {
+        signal.removeEventListener("abort", onAbort);
+        if ("records" in answer) resolve(answer.records);
+        else if (answer.error === "servfail") {
+          reject(
+            new DNSError("server misbehaving", host, { isTemporary: true }),
+          );
+        } else {
+          reject(new DNSError("i/o timeout", host, { isTimeout: true }));
+        }
+      }, Math.max(0, answer.at - clock.now()));
+    });
+  }
+}
+
+interface V3Env {
+  clock: VirtualClock;
+  resolver: ServiceResolver;
+  dialer: FakeDialer;
+  log: string[];
+  abort: AbortController;
+}
+
+function v3env(
+  script: ResolverScript,
+  services: Record<string, ServiceAnswer>,
+  outcomes: Record<string, Outcome> = {},
+): V3Env {
+  const clock = new VirtualClock();
+  return {
+    clock,
+    resolver: new ServiceResolver(clock, script, services),
+    dialer: new FakeDialer(clock, outcomes, { hang: true }),
+    log: [],
+    abort: new AbortController(),
+  };
+}
+
+/** Dials `example.test:443` (unless told otherwise) with `service: "https"`. */
+function v3dial(
+  t: V3Env,
+  options: Partial<CoreDialOptions<FakeConn>> = {},
+  address = "example.test:443",
+) {
+  return watch(
+    dial<FakeConn>(address, {
+      resolver: t.resolver,
+      dialer: t.dialer,
+      clock: t.clock,
+      signal: t.abort.signal,
+      service: "https",
+      trace: {
+        dnsAnswer: (i: DNSAnswerInfo) =>
+          t.log.push(
+            `${t.clock.now()} dnsAnswer ${i.family}${
+              i.records === undefined ? "" : ` records=${i.records.length}`
+            }${i.error ? ` error=${i.error.message}` : ""}`,
+          ),
+        connectStart: (i: ConnectStartInfo) =>
+          t.log.push(
+            `${t.clock.now()} connectStart ${i.addr}${
+              i.service === undefined
+                ? ""
+                : ` service=${i.service.priority}/${i.service.target}/${
+                  i.service.alpn?.join(",") ?? "-"
+                }${i.service.ech ? "/ech" : ""}`
+            }${i.hint === undefined ? "" : ` hint=${i.hint}`}`,
+          ),
+        dialDone: (i: DialDoneInfo) =>
+          t.log.push(
+            `${t.clock.now()} dialDone ${i.addr ?? i.error?.message}${
+              i.service === undefined ? "" : ` service=${i.service.target}`
+            }`,
+          ),
+      },
+      ...options,
+    }),
+    t.clock,
+  );
+}
+
+/** Ends a dial still racing and checks nothing is left behind. */
+async function finish(t: V3Env): Promise<void> {
+  t.abort.abort(new Error("test over"));
+  await flush();
+  assert.equal(t.clock.pending, 0, "no timer may be left");
+  assert.deepEqual(t.dialer.open, []);
+}
+
+const DUAL = (
+  at6: number | undefined,
+  at4: number | undefined,
+): ResolverScript => ({
+  "example.test": {
+    6: at6 === undefined ? { hang: true } : { at: at6, addrs: [V6A, V6B] },
+    4: at4 === undefined ? { hang: true } : { at: at4, addrs: [V4A, V4B] },
+  },
+});
+
+test("dial() with service sends HTTPS, AAAA and A together, in that order", async () => {
+  const t = v3env(DUAL(30, 32), { "example.test": { at: 30, records: [] } });
+  const d = v3dial(t);
+  await t.clock.advance(0);
+  assert.deepEqual(t.resolver.queries, [
+    "HTTPS example.test@0",
+    "AAAA example.test@0",
+    "A example.test@0",
+  ]);
+  assert.deepEqual(t.resolver.serviceCalls, [
+    { host: "example.test", port: 443, scheme: "https" },
+  ]);
+  await finish(t);
+  assert.equal(d.state, "rejected");
+});
+
+test("dial() without service asks no service query, even of a resolver that has lookupService", async () => {
+  const t = v3env(DUAL(30, 32), { "example.test": { at: 0, records: [] } });
+  const d = v3dial(t, { service: false });
+  await t.clock.advanceTo(300);
+  assert.deepEqual(t.resolver.queries, [
+    "AAAA example.test@0",
+    "A example.test@0",
+  ]);
+  assert.deepEqual(t.dialer.starts, [
+    `[${V6A}]:443@30`,
+    `${V4A}:443@280`,
+  ]);
+  assert.ok(t.log.every((line) => !line.includes("service")));
+  await finish(t);
+  assert.equal(d.state, "rejected");
+});
+
+/** The draft's Examples, each as: answers, then the attempts' start times. */
+const EXAMPLES: {
+  name: string;
+  script: ResolverScript;
+  https: ServiceAnswer;
+  network?: "tcp4";
+  until: number;
+  starts: string[];
+}[] = [
+  {
+    name: "1: HTTPS and AAAA at 30, A at 32",
+    script: DUAL(30, 32),
+    https: { at: 30, records: [svc(1, ".")] },
+    until: 600,
+    starts: [`[${V6A}]:443@30`, `${V4A}:443@280`, `[${V6B}]:443@530`],
+  },
+  {
+    name: "2: HTTPS and A at 30, AAAA at 40",
+    script: DUAL(40, 30),
+    https: { at: 30, records: [svc(1, ".")] },
+    until: 600,
+    starts: [`[${V6A}]:443@40`, `${V4A}:443@290`, `[${V6B}]:443@540`],
+  },
+  {
+    name: "3: HTTPS and A at 30, AAAA at 180",
+    script: DUAL(180, 30),
+    https: { at: 30, records: [svc(1, ".")] },
+    until: 600,
+    starts: [`${V4A}:443@80`, `[${V6A}]:443@330`, `${V4B}:443@580`],
+  },
+  {
+    name: "4: AAAA and A at 30, HTTPS at 40",
+    script: DUAL(30, 30),
+    https: { at: 40, records: [svc(1, ".")] },
+    until: 300,
+    starts: [`[${V6A}]:443@40`, `${V4A}:443@290`],
+  },
+  {
+    name: "5: AAAA and A at 30, HTTPS never",
+    script: DUAL(30, 30),
+    https: { hang: true },
+    until: 340,
+    starts: [`[${V6A}]:443@80`, `${V4A}:443@330`],
+  },
+  {
+    name: "6: HTTPS with hints at 30, AAAA and A never",
+    script: DUAL(undefined, undefined),
+    https: {
+      at: 30,
+      records: [svc(1, ".", { ipv6hint: [V6A], ipv4hint: [V4A] })],
+    },
+    until: 300,
+    starts: [`[${V6A}]:443@30`, `${V4A}:443@280`],
+  },
+  {
+    name: "8: IPv4 only, A at 30, HTTPS at 40",
+    script: DUAL(undefined, 30),
+    https: { at: 40, records: [svc(1, ".")] },
+    network: "tcp4",
+    until: 300,
+    starts: [`${V4A}:443@40`, `${V4B}:443@290`],
+  },
+];
+
+for (const example of EXAMPLES) {
+  test(`dial() with service, the draft's example ${example.name}`, async () => {
+    const t = v3env(example.script, { "example.test": example.https });
+    const d = v3dial(t, example.network ? { network: example.network } : {});
+    await t.clock.advanceTo(example.until);
+    assert.deepEqual(t.dialer.starts, example.starts);
+    await finish(t);
+    assert.equal(d.state, "rejected");
+  });
+}
+
+test("dial() with service, the draft's example 7: the alt name's AAAA/A go out at 30, its answers at 60 join the race", async () => {
+  const t = v3env(
+    {
+      ...DUAL(30, 30),
+      "alt.example.test": {
+        6: { at: 60, addrs: ["2001:db8::99"] },
+        4: { at: 60, addrs: ["192.0.2.99"] },
+      },
+    },
+    {
+      "example.test": {
+        at: 30,
+        records: [svc(2, "."), svc(1, "alt.example.test")],
+      },
+    },
+  );
+  const d = v3dial(t);
+  await t.clock.advanceTo(1300);
+  assert.deepEqual(t.resolver.queries, [
+    "HTTPS example.test@0",
+    "AAAA example.test@0",
+    "A example.test@0",
+    "AAAA alt.example.test@30",
+    "A alt.example.test@30",
+  ]);
+  assert.deepEqual(t.dialer.starts, [
+    `[${V6A}]:443@30`,
+    "[2001:db8::99]:443@280",
+    "192.0.2.99:443@530",
+    `${V4A}:443@780`,
+    `[${V6B}]:443@1030`,
+    `${V4B}:443@1280`,
+  ]);
+  await finish(t);
+  assert.equal(d.state, "rejected");
+});
+
+test("dial() with service: hooks say which record and whether a hint; the record's port is dialled and its ALPN offered", async () => {
+  const ech = new Uint8Array([0, 1, 2]);
+  const t = v3env(
+    { "example.test": { 6: { hang: true }, 4: { at: 10, addrs: [V4A] } } },
+    {
+      "example.test": {
+        at: 5,
+        records: [
+          svc(1, ".", {
+            alpn: ["h2"],
+            noDefaultAlpn: true,
+            port: 8443,
+            ipv6hint: [V6A],
+            ech,
+          }),
+        ],
+      },
+    },
+    { [`[${V6A}]:8443`]: { after: 20, connect: true } },
+  );
+  const d = v3dial(t, { tls: { alpnProtocols: ["h2", "http/1.1"] } });
+  await t.clock.advanceTo(100);
+  assert.equal(d.state, "resolved");
+  assert.deepEqual(t.log, [
+    "5 dnsAnswer service records=1",
+    `5 connectStart [${V6A}]:8443 service=1/./h2/ech hint=true`,
+    "10 dnsAnswer 4",
+    `25 dialDone [${V6A}]:8443 service=.`,
+  ]);
+  assert.deepEqual(
+    t.dialer.tlsCalls.map((c) => [c.addr, c.alpnProtocols]),
+    [[`[${V6A}]:8443`, ["h2"]]],
+  );
+  d.value!.closed = true;
+  await finish(t);
+});
+
+test("dial() with service: the host's own addresses offer the caller's ALPN on the caller's port", async () => {
+  const t = v3env(
+    { "example.test": { 6: { at: 0, addrs: [V6A] }, 4: { at: 0, addrs: [] } } },
+    { "example.test": { at: 0, records: [] } },
+    { [`[${V6A}]:443`]: { after: 1, connect: true } },
+  );
+  const d = v3dial(t, {
+    tls: { alpnProtocols: ["h2", "http/1.1"], successPoint: "tls" },
+  });
+  await t.clock.advanceTo(10);
+  assert.equal(d.state, "resolved");
+  assert.deepEqual(t.log, [
+    "0 dnsAnswer service records=0",
+    "0 dnsAnswer 6",
+    `0 connectStart [${V6A}]:443 hint=false`,
+    "0 dnsAnswer 4",
+    `1 dialDone [${V6A}]:443`,
+  ]);
+  assert.deepEqual(t.dialer.tlsCalls.map((c) => c.alpnProtocols), [
+    ["h2", "http/1.1"],
+  ]);
+  d.value!.closed = true;
+  await finish(t);
+});
+
+test("dial() with service: SERVFAIL on HTTPS is reported and does not hold the AAAA answer", async () => {
+  const t = v3env(DUAL(30, 35), {
+    "example.test": { at: 5, error: "servfail" },
+  });
+  const d = v3dial(t);
+  await t.clock.advanceTo(100);
+  assert.deepEqual(t.log, [
+    "5 dnsAnswer service records=0 error=lookup example.test: server misbehaving",
+    "30 dnsAnswer 6",
+    `30 connectStart [${V6A}]:443 hint=false`,
+    "35 dnsAnswer 4",
+  ]);
+  await finish(t);
+  assert.equal(d.state, "rejected");
+});
+
+test("dial() with service: a late timeout on HTTPS never delays the dial past the resolution delay", async () => {
+  const t = v3env(DUAL(30, 35), {
+    "example.test": { at: 400, error: "timeout" },
+  });
+  const d = v3dial(t);
+  await t.clock.advanceTo(500);
+  assert.deepEqual(t.dialer.starts, [`[${V6A}]:443@80`, `${V4A}:443@330`]);
+  assert.ok(
+    t.log.includes(
+      "400 dnsAnswer service records=0 error=lookup example.test: i/o timeout",
+    ),
+  );
+  await finish(t);
+  assert.equal(d.state, "rejected");
+});
+
+test("dial() with service follows an alias: the target is asked without a port prefix, then its addresses", async () => {
+  const t = v3env(
+    {
+      "example.test": { 6: { at: 1, addrs: [] }, 4: { at: 1, addrs: [] } },
+      "cdn.test": { 6: { at: 30, addrs: [V6B] }, 4: { at: 30, addrs: [] } },
+    },
+    {
+      "example.test": { at: 10, records: [svc(0, "cdn.test.")] },
+      "cdn.test": { at: 20, records: [svc(1, ".", { alpn: ["h2"] })] },
+    },
+    { [`[${V6B}]:8443`]: { after: 1, connect: true } },
+  );
+  const d = v3dial(t, {}, "example.test:8443");
+  await t.clock.advanceTo(100);
+  assert.equal(d.state, "resolved");
+  assert.deepEqual(t.resolver.queries, [
+    "HTTPS example.test@0",
+    "AAAA example.test@0",
+    "A example.test@0",
+    "HTTPS cdn.test@10",
+    "AAAA cdn.test@20",
+    "A cdn.test@20",
+  ]);
+  assert.deepEqual(t.resolver.serviceCalls.map((c) => c.port), [8443, 443]);
+  assert.deepEqual(t.dialer.starts, [`[${V6B}]:8443@30`]);
+  d.value!.closed = true;
+  await finish(t);
+});
+
+test("dial() with service: an alias loop is reported and the host's addresses are dialled", async () => {
+  const t = v3env(DUAL(20, 20), {
+    "example.test": { at: 5, records: [svc(0, "b.test")] },
+    "b.test": { at: 10, records: [svc(0, "example.test")] },
+  });
+  const d = v3dial(t);
+  await t.clock.advanceTo(30);
+  assert.deepEqual(t.log, [
+    "5 dnsAnswer service records=1",
+    "10 dnsAnswer service records=1 error=lookup example.test: service alias chain loops at example.test",
+    "20 dnsAnswer 6",
+    `20 connectStart [${V6A}]:443 hint=false`,
+    "20 dnsAnswer 4",
+  ]);
+  await finish(t);
+  assert.equal(d.state, "rejected");
+});
+
+test("dial() with service: a record with no usable ALPN is never resolved nor dialled", async () => {
+  const t = v3env(DUAL(20, 20), {
+    "example.test": {
+      at: 5,
+      records: [
+        svc(1, "quic.test", {
+          alpn: ["h3"],
+          noDefaultAlpn: true,
+          ipv6hint: ["2001:db8::3"],
+        }),
+      ],
+    },
+  });
+  const d = v3dial(t, { tls: { alpnProtocols: ["h2", "http/1.1"] } });
+  await t.clock.advanceTo(300);
+  assert.deepEqual(t.resolver.queries, [
+    "HTTPS example.test@0",
+    "AAAA example.test@0",
+    "A example.test@0",
+  ]);
+  assert.deepEqual(t.dialer.starts, [`[${V6A}]:443@20`, `${V4A}:443@270`]);
+  await finish(t);
+  assert.equal(d.state, "rejected");
+});
+
+test("dial() with service: equal priorities are shuffled by the given random source", async () => {
+  const records = [
+    svc(1, ".", { port: 1001 }),
+    svc(1, ".", { port: 1002 }),
+  ];
+  for (const [random, first] of [[0.99, 1001], [0, 1002]] as const) {
+    const t = v3env(
+      {
+        "example.test": { 6: { at: 0, addrs: [V6A] }, 4: { at: 0, addrs: [] } },
+      },
+      { "example.test": { at: 0, records } },
+    );
+    const d = v3dial(t, { service: { scheme: "https", random: () => random } });
+    await t.clock.advanceTo(300);
+    assert.deepEqual(t.dialer.starts, [
+      `[${V6A}]:${first}@0`,
+      `[${V6A}]:${first === 1001 ? 1002 : 1001}@250`,
+    ]);
+    await finish(t);
+    assert.equal(d.state, "rejected");
+  }
+});
+
+test("dial() with service and a resolver without lookupService, or an IP literal, is RFC 8305's", async () => {
+  const clock = new VirtualClock();
+  const plain = new FakeResolver(clock, DUAL(30, 30));
+  const dialer = new FakeDialer(clock, {}, { hang: true });
+  const abort = new AbortController();
+  const d = watch(
+    dial<FakeConn>("example.test:443", {
+      resolver: plain,
+      dialer,
+      clock,
+      signal: abort.signal,
+      service: "https",
+    }),
+    clock,
+  );
+  const literal = watch(
+    dial<FakeConn>("192.0.2.5:443", {
+      resolver: plain,
+      dialer,
+      clock,
+      signal: abort.signal,
+      service: "https",
+    }),
+    clock,
+  );
+  await clock.advanceTo(300);
+  assert.deepEqual(dialer.starts, [
+    "192.0.2.5:443@0",
+    `[${V6A}]:443@30`,
+    `${V4A}:443@280`,
+  ]);
+  abort.abort(new Error("test over"));
+  await flush();
+  assert.equal(clock.pending, 0);
+  assert.equal(d.state, "rejected");
+  assert.equal(literal.state, "rejected");
+});
+
+test("dial() refuses a service option of the wrong shape", async () => {
+  const clock = new VirtualClock();
+  for (const service of ["http", { scheme: 5 }, { scheme: "a b" }, true]) {
+    await assert.rejects(
+      () =>
+        dial<FakeConn>("example.test:443", {
+          resolver: new FakeResolver(clock, {}),
+          dialer: new FakeDialer(clock, {}),
+          clock,
+          service: service as never,
+        }),
+      /Cannot use options\.service/,
+    );
+  }
 });

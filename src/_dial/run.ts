@@ -22,7 +22,7 @@ import { type FamilyEvent, Lookups } from "./lookups.ts";
 import type { CoreDialOptions } from "./options.ts";
 import { Order } from "./order.ts";
 import { type DialPlan, MAX_TIMER_DELAY } from "./plan.ts";
-import { ServiceLookups, serviceInfo } from "./service.ts";
+import { serviceInfo, ServiceLookups } from "./service.ts";
 import { handshake } from "./tls.ts";
 
 const NO_SIGNALS: readonly AbortSignal[] = [];

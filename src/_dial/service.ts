@@ -243,7 +243,11 @@ export class ServiceLookups {
       coalesced: false,
       cached: false,
     };
-    callHook(trace, "dnsAnswer", error === undefined ? info : { ...info, error });
+    callHook(
+      trace,
+      "dnsAnswer",
+      error === undefined ? info : { ...info, error },
+    );
     return !this.#sink.settled;
   }
 

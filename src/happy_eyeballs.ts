@@ -9,7 +9,7 @@
  */
 
 import type { Endpoint, Family, IPAddr } from "./types.ts";
-import { addrKey } from "./_addr_key.ts";
+import { addrKey, endpointKey } from "./_addr_key.ts";
 
 /**
  * Why an attempt started when it did (RFC 8305 §5).
@@ -406,13 +406,6 @@ function untried(list: readonly Candidate[] | undefined): Candidate[] {
     if (!list[i]!.tried) out.push(list[i]!);
   }
   return out;
-}
-
-/** An endpoint's identity in an `endpoints` event: address, zone, port. */
-function endpointKey(endpoint: Endpoint): string {
-  return endpoint.zone === undefined
-    ? `${endpoint.address}|${endpoint.port}`
-    : `${endpoint.address}%${endpoint.zone}|${endpoint.port}`;
 }
 
 /** Shows a wrong option value in a message: strings quoted, bigints with n. */

@@ -20,6 +20,7 @@ import {
 } from "../_he3/resolution.ts";
 import { toError } from "./foreign.ts";
 import { cleanAnswer, type FamilyEvent, type Lookups } from "./lookups.ts";
+import { endpointKey } from "../_addr_key.ts";
 
 /** The service side of a dial's plan. */
 export interface ServiceSpec {
@@ -64,13 +65,6 @@ export function serviceInfo(option: ServiceOption): ServiceEndpointInfo {
   const ech = option.record.ech;
   if (ech instanceof Uint8Array) info.ech = ech;
   return info;
-}
-
-/** The endpoint key: address, zone and port. */
-function endpointKey(endpoint: Endpoint): string {
-  return endpoint.zone === undefined
-    ? `${endpoint.address}|${endpoint.port}`
-    : `${endpoint.address}%${endpoint.zone}|${endpoint.port}`;
 }
 
 /** The records of a resolver's answer, as an array (garbage: none). */

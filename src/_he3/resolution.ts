@@ -19,6 +19,7 @@ import {
   type RandomSource,
   type ServiceOption,
 } from "./records.ts";
+import { endpointKey } from "../_addr_key.ts";
 
 /** How many hints of one family one record contributes. */
 export const MAX_HINTS = 16;
@@ -73,14 +74,6 @@ export type ServiceNext =
   | { type: "follow"; name: string }
   /** The service side is done. */
   | { type: "done"; error?: DNSError };
-
-/** The endpoint key: address, zone and port. */
-function endpointKey(endpoint: Endpoint): string {
-  const host = endpoint.zone === undefined
-    ? endpoint.address
-    : `${endpoint.address}%${endpoint.zone}`;
-  return `${host}|${endpoint.port}`;
-}
 
 /** The hints of one family of a record, parsed, at most {@linkcode MAX_HINTS}. */
 function hintsOf(record: ServiceRecord, family: Family): IPAddr[] {

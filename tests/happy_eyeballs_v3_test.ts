@@ -1413,3 +1413,37 @@ test("dial() refuses a service option of the wrong shape", async () => {
     );
   }
 });
+
+test("ServiceResolution bounds a huge answer: 32 records, 8 target names, 16 hints a family", () => {
+  const r = resolution();
+  const records: ServiceRecord[] = [];
+  for (let i = 0; i < 1000; i++) {
+    records.push(
+      svc(1 + (i % 5), `t${i}.example.test`, {
+        ipv6hint: Array.from({ length: 40 }, (_, j) => `2001:db8::${i}:${j}`),
+      }),
+    );
+  }
+  r.serviceAnswer(records);
+  assert.ok(r.services.length <= 8);
+  assert.equal(r.takeQueries().length, 16); // 8 names × AAAA, A
+  assert.equal(r.candidates().length, 8 * 16);
+});
+
+test("dial() with service ignores garbage from lookupService and dials the host", async () => {
+  const t = v3env(DUAL(10, 10), {});
+  t.resolver.lookupService = () =>
+    Promise.resolve([
+      null,
+      5,
+      { priority: "x", target: "." },
+      { priority: 1, target: 7 },
+      { priority: 1.5, target: "." },
+      { priority: 1, target: ".", ipv6hint: ["not an ip", 3], port: -1 },
+    ] as unknown as ServiceRecord[]);
+  const d = v3dial(t);
+  await t.clock.advanceTo(300);
+  assert.deepEqual(t.dialer.starts, [`[${V6A}]:443@10`, `${V4A}:443@260`]);
+  await finish(t);
+  assert.equal(d.state, "rejected");
+});

@@ -514,6 +514,9 @@ function clampAttemptDelay(ms: number): number {
  *   failure starts the next at once, but never less than 10 ms after the
  *   previous start (§5).
  * - The first connected attempt wins and every other is cancelled or closed.
+ * - With `awaitService` (Happy Eyeballs v3) the endpoints come in ranked
+ *   groups (`endpoints` events: a group's endpoints all go before the next
+ *   group's), and the draft's move-on rule opens the race.
  *
  * @example Driving the scheduler by hand
  * ```ts

@@ -8,6 +8,7 @@
 import { test } from "./_test.ts";
 import assert from "node:assert/strict";
 import {
+  cachingResolver,
   type ConnectStartInfo,
   type CoreDialOptions,
   dial,
@@ -1446,4 +1447,34 @@ test("dial() with service ignores garbage from lookupService and dials the host"
   assert.deepEqual(t.dialer.starts, [`[${V6A}]:443@10`, `${V4A}:443@260`]);
   await finish(t);
   assert.equal(d.state, "rejected");
+});
+
+test("dial() with service through a caching resolver: the second dial's service answer is cached, not asked again", async () => {
+  const t = v3env(DUAL(0, 0), {
+    "example.test": {
+      at: 5,
+      records: [Object.assign(svc(1, "."), { ttl: 60 })],
+    },
+  }, { [`[${V6A}]:443`]: { after: 1, connect: true } });
+  const cached: boolean[] = [];
+  const resolver = cachingResolver(t.resolver, { clock: t.clock });
+  for (let i = 0; i < 2; i++) {
+    const d = v3dial(t, {
+      resolver,
+      trace: {
+        dnsAnswer: (info: DNSAnswerInfo) => {
+          if (info.family === "service") cached.push(info.cached);
+        },
+      },
+    });
+    await t.clock.advance(20);
+    assert.equal(d.state, "resolved");
+    d.value!.closed = true;
+  }
+  assert.deepEqual(cached, [false, true]);
+  assert.equal(
+    t.resolver.queries.filter((q) => q.startsWith("HTTPS")).length,
+    1,
+  );
+  await finish(t);
 });

@@ -21,6 +21,7 @@ import {
 import { toError } from "./foreign.ts";
 import { cleanAnswer, type FamilyEvent, type Lookups } from "./lookups.ts";
 import { endpointKey } from "../_addr_key.ts";
+import { isCached } from "../_cached_answer.ts";
 
 /** The service side of a dial's plan. */
 export interface ServiceSpec {
@@ -167,7 +168,7 @@ export class ServiceLookups {
         const records = recordsOf(value);
         const next = this.#resolution.serviceAnswer(records);
         const error = next.type === "done" ? next.error : undefined;
-        if (!this.#report(name, records, error)) return;
+        if (!this.#report(name, records, error, isCached(value))) return;
         if (next.type === "follow") this.#query(next.name, false);
         this.#update();
       },
@@ -178,7 +179,7 @@ export class ServiceLookups {
           ? reason
           : new DNSError(toError(reason).message, name, { cause: reason });
         this.#resolution.serviceFailed(error);
-        if (!this.#report(name, [], error)) return;
+        if (!this.#report(name, [], error, isCached(reason))) return;
         this.#update();
       },
     );
@@ -225,6 +226,7 @@ export class ServiceLookups {
     name: string,
     records: ServiceRecord[],
     error: DNSError | undefined,
+    cached: boolean,
   ): boolean {
     const trace = this.#plan.trace;
     if (trace?.dnsAnswer === undefined) return true;
@@ -235,7 +237,7 @@ export class ServiceLookups {
       addrs: [],
       records: records.slice(),
       coalesced: false,
-      cached: false,
+      cached,
     };
     callHook(
       trace,

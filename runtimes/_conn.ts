@@ -7,6 +7,7 @@
  */
 
 import { parseIP } from "../src/address.ts";
+import { addrKey } from "../src/_ip.ts";
 import type { Endpoint, NetAddr } from "../src/types.ts";
 
 /**
@@ -80,9 +81,7 @@ export function knownRemoteAddr(endpoint: Endpoint): NetAddr | undefined {
  * @returns `"::1"`, `"fe80::1%eth0"`, `"127.0.0.1"`.
  */
 export function connectHost(endpoint: Endpoint): string {
-  return endpoint.zone === undefined
-    ? endpoint.address
-    : `${endpoint.address}%${endpoint.zone}`;
+  return addrKey(endpoint);
 }
 
 /**

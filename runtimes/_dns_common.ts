@@ -7,6 +7,7 @@
  */
 
 import { joinHostPort, parseIP } from "../src/address.ts";
+import { addrKey } from "../src/_ip.ts";
 import { DNSError } from "../src/errors.ts";
 import type { Family, IPAddr } from "../src/types.ts";
 
@@ -150,9 +151,7 @@ export function checkResolverOptions(
     );
   }
   // An IPv4-mapped literal is IPv4 (parseIP says so); send to it as IPv4.
-  const address = ip.zone === undefined
-    ? ip.address
-    : `${ip.address}%${ip.zone}`;
+  const address = addrKey(ip);
   return {
     nameServer: {
       ip: ip.address,

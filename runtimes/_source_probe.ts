@@ -21,6 +21,7 @@
  */
 
 import { createSocket } from "node:dgram";
+import { addrKey } from "../src/_ip.ts";
 import type { SourceAddress } from "../src/rfc6724.ts";
 import type { IPAddr } from "../src/types.ts";
 
@@ -56,9 +57,7 @@ export function probeSourceAddress(
   destination: IPAddr,
   options?: { signal?: AbortSignal },
 ): Promise<SourceAddress | null | undefined> {
-  const key = destination.zone === undefined
-    ? destination.address
-    : `${destination.address}%${destination.zone}`;
+  const key = addrKey(destination);
   const hit = cache.get(key);
   const now = performance.now();
   if (hit !== undefined && now - hit.at < SOURCE_CACHE_TTL) {
@@ -112,9 +111,7 @@ function probeOnce(
     // EADDRNOTAVAIL, EAFNOSUPPORT; Bun reports it without a code): no
     // source, whatever the error.
     socket.on("error", () => finish(null));
-    const host = destination.zone === undefined
-      ? destination.address
-      : `${destination.address}%${destination.zone}`;
+    const host = addrKey(destination);
     try {
       socket.connect(PORT, host, (error?: Error) => {
         if (error !== undefined && error !== null) {

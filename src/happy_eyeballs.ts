@@ -9,7 +9,8 @@
  */
 
 import type { Endpoint, Family, IPAddr } from "./types.ts";
-import { addrKey, endpointKey } from "./_addr_key.ts";
+import { addrKey } from "./_ip.ts";
+import { endpointKey } from "./_he3/endpoint_key.ts";
 
 /**
  * Why an attempt started when it did (RFC 8305 §5).

@@ -9,15 +9,8 @@
  */
 
 import { AddrError } from "./errors.ts";
-import {
-  bytesToText,
-  hasPrefix,
-  ipBytes,
-  isMapped,
-  v4Text,
-} from "./_ip_bytes.ts";
-import { parseIP } from "./address.ts";
-import { classifyAddress } from "./policy.ts";
+import { formatIP, hasPrefix, ipBytes, isMapped } from "./_ip.ts";
+import { classifyBytes } from "./policy.ts";
 import type { IPAddr } from "./types.ts";
 
 /**
@@ -141,9 +134,31 @@ export function parseNat64Prefix(text: string): Nat64Prefix {
       `Cannot use NAT64 prefix ${String(text)}: not a string`,
     );
   }
+  let prefix = PREFIXES.get(text);
+  if (prefix === undefined) {
+    prefix = readPrefix(text);
+    if (PREFIXES.size >= MAX_PREFIXES) PREFIXES.clear();
+    PREFIXES.set(text, prefix);
+  }
+  return prefix;
+}
+
+/**
+ * The prefixes {@linkcode parseNat64Prefix} read, by text: a dial with
+ * `nat64: { prefix }` asks for the same few again and again. Only valid
+ * ones are kept; at most {@linkcode MAX_PREFIXES}, then the table starts
+ * over.
+ */
+const PREFIXES = new Map<string, Nat64Prefix>();
+const MAX_PREFIXES = 64;
+
+function readPrefix(text: string): Nat64Prefix {
   const slash = text.lastIndexOf("/");
-  const ip = slash < 0 ? undefined : parseIP(text.slice(0, slash));
-  if (ip === undefined || ip.family !== 6 || ip.zone !== undefined) {
+  const address = slash < 0 ? "" : text.slice(0, slash);
+  const shared = slash < 0 || address.includes("%")
+    ? undefined
+    : ipBytes(address);
+  if (shared === undefined || isMapped(shared)) {
     throw new AddrError(
       "invalid NAT64 prefix (want an IPv6 prefix such as 64:ff9b::/96)",
       text,
@@ -157,10 +172,7 @@ export function parseNat64Prefix(text: string): Nat64Prefix {
       }: its length must be 32, 40, 48, 56, 64 or 96 (RFC 6052)`,
     );
   }
-  const bytes = ipBytes(ip.address)!;
-  if (isMapped(bytes)) {
-    throw new AddrError("invalid NAT64 prefix (IPv4-mapped)", text);
-  }
+  const bytes = new Uint8Array(shared);
   if (length === 96 && bytes[8] !== 0) {
     throw new RangeError(
       `Cannot use NAT64 prefix ${
@@ -171,17 +183,37 @@ export function parseNat64Prefix(text: string): Nat64Prefix {
   for (let bit = length; bit < 128; bit++) {
     bytes[bit >> 3] &= ~(0x80 >> (bit & 7));
   }
-  return Object.freeze({ address: bytesToText(bytes), length });
+  return makePrefix(bytes, length);
+}
+
+/** A frozen prefix of its bytes (bits past `length` zero), bytes kept. */
+function makePrefix(bytes: Uint8Array, length: Nat64PrefixLength): Nat64Prefix {
+  const prefix: Nat64Prefix = Object.freeze({
+    address: formatIP(bytes),
+    length,
+  });
+  PREFIX_BYTES.set(prefix, bytes);
+  return prefix;
+}
+
+/** The dotted IPv4 address RFC 6052 §2.2 puts in `bytes` under `length`. */
+function embedded(bytes: Uint8Array, length: Nat64PrefixLength): string {
+  const at = POSITIONS[length];
+  return `${bytes[at[0]]}.${bytes[at[1]]}.${bytes[at[2]]}.${bytes[at[3]]}`;
 }
 
 function toPrefix(prefix: Nat64Prefix | string): Nat64Prefix {
   return typeof prefix === "string" ? parseNat64Prefix(prefix) : prefix;
 }
 
-/** The bytes of each prefix object seen (prefixes are plain, frozen-ish data). */
+/**
+ * The bytes of each frozen prefix object seen, set when
+ * {@linkcode parseNat64Prefix} makes one: a prefix is read once, not on
+ * every dial.
+ */
 const PREFIX_BYTES = new WeakMap<Nat64Prefix, Uint8Array>();
 
-/** A copy of the bytes of a prefix. */
+/** The bytes of a prefix (shared: copy them before writing). */
 function prefixBytes(prefix: Nat64Prefix): Uint8Array {
   let bytes = PREFIX_BYTES.get(prefix);
   if (bytes === undefined || bytes.length !== 16) {
@@ -196,7 +228,7 @@ function prefixBytes(prefix: Nat64Prefix): Uint8Array {
     bytes = parsed;
     if (Object.isFrozen(prefix)) PREFIX_BYTES.set(prefix, bytes);
   }
-  return new Uint8Array(bytes);
+  return bytes;
 }
 
 function isWellKnown(prefix: Nat64Prefix): boolean {
@@ -225,17 +257,23 @@ export function canSynthesizeNat64(
   ipv4: string,
   prefix: Nat64Prefix | string = NAT64_WELL_KNOWN_PREFIX,
 ): boolean {
-  const ip = parseIP(ipv4);
-  if (ip === undefined || ip.family !== 4) return false;
-  const [a, b, c, d] = ip.address.split(".").map(Number) as [
-    number,
-    number,
-    number,
-    number,
-  ];
+  const v4 = typeof ipv4 === "string" ? ipBytes(ipv4) : undefined;
+  if (v4 === undefined || !isMapped(v4)) return false;
+  return canSynthesize(v4, prefix);
+}
+
+/** {@linkcode canSynthesizeNat64} on the bytes of an IPv4 address. */
+function canSynthesize(
+  v4: Uint8Array,
+  prefix: Nat64Prefix | string,
+): boolean {
+  const a = v4[12];
+  const b = v4[13];
   if (a === 0 || a === 127 || (a === 169 && b === 254)) return false;
-  if (a === 255 && b === 255 && c === 255 && d === 255) return false;
-  if (isWellKnown(toPrefix(prefix)) && classifyAddress(ip) !== "public") {
+  if (a === 255 && b === 255 && v4[14] === 255 && v4[15] === 255) {
+    return false;
+  }
+  if (isWellKnown(toPrefix(prefix)) && classifyBytes(v4) !== "public") {
     return false;
   }
   return true;
@@ -267,13 +305,16 @@ export function synthesizeNat64(
   prefix: Nat64Prefix | string,
 ): IPAddr | undefined {
   const p = toPrefix(prefix);
-  const bytes = prefixBytes(p);
-  if (!canSynthesizeNat64(ipv4, p)) return undefined;
-  const v4 = ipBytes(ipv4)!;
+  const pb = prefixBytes(p);
+  const v4 = typeof ipv4 === "string" ? ipBytes(ipv4) : undefined;
+  if (v4 === undefined || !isMapped(v4) || !canSynthesize(v4, p)) {
+    return undefined;
+  }
+  const bytes = new Uint8Array(pb);
   const positions = POSITIONS[p.length];
   for (let i = p.length >> 3; i < 16; i++) bytes[i] = 0;
   for (let i = 0; i < 4; i++) bytes[positions[i]!] = v4[12 + i]!;
-  return { address: bytesToText(bytes), family: 6 };
+  return { address: formatIP(bytes), family: 6 };
 }
 
 /**
@@ -308,10 +349,7 @@ function extractFrom(bytes: Uint8Array, p: Nat64Prefix): string | undefined {
   if (!hasPrefix(bytes, pb, p.length)) return undefined;
   // The "u" octet is zero in every RFC 6052 address.
   if (bytes[8] !== 0) return undefined;
-  const positions = POSITIONS[p.length];
-  const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) out[i] = bytes[positions[i]!]!;
-  return v4Text(out, 0);
+  return embedded(bytes, p.length);
 }
 
 /**
@@ -348,14 +386,10 @@ export function discoverNat64Prefixes(
     for (const wka of WKA) {
       const candidates: Nat64Prefix[] = [];
       for (const length of LENGTHS) {
-        const positions = POSITIONS[length];
-        const v4 = `${bytes[positions[0]!]}.${bytes[positions[1]!]}.${
-          bytes[positions[2]!]
-        }.${bytes[positions[3]!]}`;
-        if (v4 !== wka) continue;
+        if (embedded(bytes, length) !== wka) continue;
         const p = new Uint8Array(bytes);
         for (let i = length >> 3; i < 16; i++) p[i] = 0;
-        candidates.push(Object.freeze({ address: bytesToText(p), length }));
+        candidates.push(makePrefix(p, length));
       }
       if (candidates.length > 0) found.push({ candidates, wka });
     }

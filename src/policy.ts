@@ -7,7 +7,7 @@
  * @module
  */
 
-import { parseIP } from "./address.ts";
+import { addrKey, ipBytes, isMapped } from "./_ip.ts";
 import type { Endpoint, IPAddr, Network } from "./types.ts";
 
 /**
@@ -109,12 +109,6 @@ const ADDRESS_CLASSES: ReadonlySet<string> = new Set<AddressClass>([
   "reserved",
 ]);
 
-function v4Number(text: string): number {
-  const parts = text.split(".");
-  return ((Number(parts[0]) << 24) >>> 0) + (Number(parts[1]) << 16) +
-    (Number(parts[2]) << 8) + Number(parts[3]);
-}
-
 const V4_RANGES: readonly [number, number, AddressClass][] = [
   [0x00000000, 8, "unspecified"], // 0.0.0.0/8 "this network"
   [0x0a000000, 8, "private"], // 10/8
@@ -142,34 +136,10 @@ function classifyV4(n: number): AddressClass {
   return "public";
 }
 
-/** The 8 groups of an IPv6 address in canonical text. */
-function v6Groups(text: string): number[] {
-  let head = text;
-  let tail = "";
-  const dbl = text.indexOf("::");
-  if (dbl >= 0) {
-    head = text.slice(0, dbl);
-    tail = text.slice(dbl + 2);
-  }
-  const parse = (s: string): number[] => {
-    if (s === "") return [];
-    const out: number[] = [];
-    for (const part of s.split(":")) {
-      if (part.includes(".")) {
-        const n = v4Number(part);
-        out.push(n >>> 16, n & 0xffff);
-      } else out.push(parseInt(part, 16));
-    }
-    return out;
-  };
-  const h = parse(head);
-  const t = parse(tail);
-  const zeros = dbl >= 0 ? 8 - h.length - t.length : 0;
-  return [...h, ...new Array<number>(zeros).fill(0), ...t];
-}
-
-function embeddedV4(g: number[], at: number): number {
-  return ((g[at]! << 16) >>> 0) + g[at + 1]!;
+/** The unsigned 32-bit IPv4 address in `b[at, at + 4)`. */
+function v4At(b: Uint8Array, at: number): number {
+  return ((b[at] << 24) >>> 0) + (b[at + 1] << 16) + (b[at + 2] << 8) +
+    b[at + 3];
 }
 
 /**
@@ -193,33 +163,44 @@ function embeddedV4(g: number[], at: number): number {
  * ```
  */
 export function classifyAddress(ip: IPAddr): AddressClass {
-  const parsed = typeof ip?.address === "string"
-    ? parseIP(ip.address)
+  const bytes = typeof ip?.address === "string"
+    ? ipBytes(ip.address)
     : undefined;
-  if (parsed === undefined) return "reserved";
-  if (parsed.family === 4) return classifyV4(v4Number(parsed.address));
-  const g = v6Groups(parsed.address);
-  const [g0, g1] = g as [number, number];
-  const prefix96Zero = g.slice(0, 6).every((x) => x === 0);
-  if (prefix96Zero) {
-    const low = embeddedV4(g, 6);
+  return bytes === undefined ? "reserved" : classifyBytes(bytes);
+}
+
+/**
+ * {@linkcode classifyAddress} on the 16 bytes of an address (IPv4 as
+ * IPv4-mapped). Not part of the public API.
+ *
+ * @param b The bytes, as `ipBytes` in _ip.ts gives them.
+ * @returns Its class.
+ */
+export function classifyBytes(b: Uint8Array): AddressClass {
+  if (isMapped(b)) return classifyV4(v4At(b, 12));
+  const g0 = (b[0] << 8) | b[1];
+  const g1 = (b[2] << 8) | b[3];
+  const g2 = (b[4] << 8) | b[5];
+  const g3 = (b[6] << 8) | b[7];
+  if (g0 === 0 && g1 === 0 && zeroBytes(b, 4, 12)) {
+    const low = v4At(b, 12);
     if (low === 0) return "unspecified";
     if (low === 1) return "loopback";
     return classifyV4(low); // IPv4-compatible ::a.b.c.d (deprecated)
   }
   if (g0 === 0x64 && g1 === 0xff9b) {
-    if (g.slice(2, 6).every((x) => x === 0)) {
-      return classifyV4(embeddedV4(g, 6)); // NAT64 well-known prefix
+    if (zeroBytes(b, 4, 12)) {
+      return classifyV4(v4At(b, 12)); // NAT64 well-known prefix
     }
     return "private"; // 64:ff9b:1::/48 local-use NAT64
   }
-  if (g0 === 0x2002) return classifyV4(embeddedV4(g, 1)); // 6to4
-  if (g0 === 0x0100 && g1 === 0 && g[2] === 0 && g[3] === 0) {
+  if (g0 === 0x2002) return classifyV4(v4At(b, 2)); // 6to4
+  if (g0 === 0x0100 && g1 === 0 && g2 === 0 && g3 === 0) {
     return "reserved"; // 100::/64 discard
   }
   if (g0 === 0x2001 && g1 === 0x0db8) return "documentation";
   if (g0 === 0x3fff && g1 < 0x1000) return "documentation"; // 3fff::/20, RFC 9637
-  if (g0 === 0x2001 && g1 === 0x0002 && g[2] === 0) {
+  if (g0 === 0x2001 && g1 === 0x0002 && g2 === 0) {
     return "benchmarking"; // 2001:2::/48
   }
   if (g0 === 0x2001 && g1 < 0x0200) return "reserved"; // 2001::/23 IETF (Teredo…)
@@ -230,6 +211,12 @@ export function classifyAddress(ip: IPAddr): AddressClass {
   if ((g0 & 0xff00) === 0xff00) return "multicast"; // ff00::/8
   if ((g0 & 0xe000) !== 0x2000) return "reserved"; // outside 2000::/3
   return "public";
+}
+
+/** Whether `b[from, to)` are all zero. */
+function zeroBytes(b: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (b[i] !== 0) return false;
+  return true;
 }
 
 /**
@@ -325,9 +312,7 @@ export function publicAddressesOnly(
   }
   return ({ endpoint, ipv4 }) => {
     let cls = classifyAddress(endpoint);
-    let shown = endpoint.zone === undefined
-      ? endpoint.address
-      : `${endpoint.address}%${endpoint.zone}`;
+    let shown = addrKey(endpoint);
     if ((cls === "public" || allow.has(cls)) && ipv4 !== undefined) {
       // A NAT64 address under a network-specific prefix looks public;
       // what it reaches is the IPv4 address it carries.

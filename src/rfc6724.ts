@@ -33,7 +33,7 @@
  * @module
  */
 
-import { commonPrefixBits, hasPrefix, ipBytes, isMapped } from "./_ip_bytes.ts";
+import { commonPrefixBits, hasPrefix, ipBytes, isMapped } from "./_ip.ts";
 import type { IPAddr } from "./types.ts";
 
 /**

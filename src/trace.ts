@@ -457,6 +457,26 @@ const HOOKS: readonly HookName[] = [
 ];
 
 /**
+ * The hooks of traces layered on {@linkcode Trace} that `withTrace`
+ * composes as well: Go's `httptrace.ClientTrace` (the `HTTPTrace` of
+ * `@nettrace/nettrace/fetch`). Only their names live in the core.
+ */
+const LAYERED_HOOKS: readonly string[] = [
+  "getConn",
+  "gotConn",
+  "putIdleConn",
+  "wroteHeaderField",
+  "wroteHeaders",
+  "wait100Continue",
+  "got100Continue",
+  "got1xxResponse",
+  "wroteRequest",
+  "gotFirstResponseByte",
+];
+
+const COMPOSED_HOOKS = [...HOOKS, ...LAYERED_HOOKS] as readonly HookName[];
+
+/**
  * The key the trace lives under on a context.
  *
  * @example Reading the raw value
@@ -591,7 +611,7 @@ export function callHook<K extends HookName>(
 
 function compose(newer: Trace, older: Trace): Trace {
   const composed: Trace = {};
-  for (const hook of HOOKS) {
+  for (const hook of COMPOSED_HOOKS) {
     const a = newer[hook];
     const b = older[hook];
     if (a === undefined && b === undefined) continue;

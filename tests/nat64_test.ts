@@ -136,6 +136,27 @@ test("parseNat64Prefix() accepts the RFC 6052 lengths, clears the host bits and 
   assert.throws(() => synthesizeNat64("8.8.8.8", "64:ff9b::/33"), RangeError);
 });
 
+test("parseNat64Prefix() reads each prefix text once: the same frozen prefix comes back, and refusals are not kept", () => {
+  const first = parseNat64Prefix("2001:db8:64::/96");
+  assert.ok(Object.isFrozen(first));
+  assert.equal(parseNat64Prefix("2001:db8:64::/96"), first);
+  assert.deepEqual(parseNat64Prefix("2001:DB8:64::/96"), first);
+  // A kept prefix synthesises and extracts as a fresh one does.
+  assert.equal(
+    synthesizeNat64("198.51.100.10", first)?.address,
+    "2001:db8:64::c633:640a",
+  );
+  assert.equal(
+    synthesizeNat64("198.51.100.10", "2001:db8:64::/96")?.address,
+    "2001:db8:64::c633:640a",
+  );
+  assert.equal(extractNat64("2001:db8:64::c633:640a", first), "198.51.100.10");
+  for (let i = 0; i < 2; i++) {
+    assert.throws(() => parseNat64Prefix("2001:db8:64::/95"), RangeError);
+    assert.throws(() => parseNat64Prefix("192.0.2.0/96"), AddrError);
+  }
+});
+
 test("discoverNat64Prefixes() finds the Well-Known Prefix in ipv4only.arpa answers (RFC 7050 §3)", () => {
   assert.equal(IPV4ONLY_ARPA, "ipv4only.arpa");
   assert.deepEqual(

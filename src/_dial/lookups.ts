@@ -7,7 +7,6 @@
  * @module
  */
 
-import { parseIP } from "../address.ts";
 import { CANCELED, DNSError } from "../errors.ts";
 import type { HappyEyeballsEvent } from "../happy_eyeballs.ts";
 import { lookupKey } from "../hostname.ts";
@@ -19,7 +18,7 @@ import {
 import { Singleflight } from "../singleflight.ts";
 import { callHook, type Trace } from "../trace.ts";
 import type { Family, IPAddr, Resolver } from "../types.ts";
-import { addrKey } from "../_addr_key.ts";
+import { addrKey, parseIPAndKeep, withZone } from "../_ip.ts";
 import { isCached } from "../_cached_answer.ts";
 import { toError } from "./foreign.ts";
 
@@ -51,14 +50,16 @@ function entryAddress(item: unknown, family: Family): IPAddr | undefined {
   const record = item as { address?: unknown; zone?: unknown } | null;
   const text = typeof item === "string" ? item : record?.address;
   if (typeof text !== "string") return undefined;
-  let ip = parseIP(text);
+  // Parsed once per dial: the bytes stay in _ip.ts's table for the RFC 6724,
+  // NAT64 and policy steps.
+  let ip = parseIPAndKeep(text);
   if (ip === undefined) return undefined;
   const zone = typeof item === "string" ? undefined : record?.zone;
   if (
     ip.family === 6 && ip.zone === undefined &&
     typeof zone === "string" && zone !== ""
   ) {
-    ip = parseIP(`${ip.address}%${zone}`);
+    ip = withZone(ip, zone);
     if (ip === undefined) return undefined;
   }
   // An IPv4-mapped address in an AAAA answer is an IPv4 address, as in Go.

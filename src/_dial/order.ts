@@ -8,7 +8,6 @@
  * @module
  */
 
-import { parseIP } from "../address.ts";
 import { type HistoryRecord, HistoryStore } from "../history.ts";
 import { nat64Embedded, type Nat64Prefix } from "../nat64.ts";
 import {
@@ -31,7 +30,7 @@ import type {
   Network,
   Resolver,
 } from "../types.ts";
-import { addrKey } from "../_addr_key.ts";
+import { addrKey, ipBytes } from "../_ip.ts";
 import { lookupKey } from "../hostname.ts";
 import type { FamilyEvent } from "./lookups.ts";
 
@@ -232,7 +231,7 @@ export class Order {
       if (source === null) table.set(key, null);
       else if (
         typeof source === "object" && typeof source.address === "string" &&
-        parseIP(source.address) !== undefined
+        ipBytes(source.address) !== undefined
       ) table.set(key, source);
     }
   }

@@ -20,7 +20,7 @@ import {
 } from "../_he3/resolution.ts";
 import { toError } from "./foreign.ts";
 import { cleanAnswer, type FamilyEvent, type Lookups } from "./lookups.ts";
-import { endpointKey } from "../_addr_key.ts";
+import { endpointKey } from "../_he3/endpoint_key.ts";
 import { isCached } from "../_cached_answer.ts";
 
 /** The service side of a dial's plan. */

@@ -19,7 +19,7 @@ import {
   type RandomSource,
   type ServiceOption,
 } from "./records.ts";
-import { endpointKey } from "../_addr_key.ts";
+import { endpointKey } from "./endpoint_key.ts";
 
 /** How many hints of one family one record contributes. */
 export const MAX_HINTS = 16;

@@ -138,13 +138,19 @@ function traced<C>(
   return promise.then(
     (conn) => {
       const winner = run?.winner;
-      callHook(trace, "dialDone", {
+      const info = {
         network,
         address,
         addr: winner?.addr ?? plan.fastAddr,
         family: winner?.family ?? plan.fastEndpoint!.family,
         attempt: winner?.attempt ?? 0,
-      });
+      };
+      const service = winner?.service;
+      callHook(
+        trace,
+        "dialDone",
+        service === undefined ? info : { ...info, service },
+      );
       return conn;
     },
     (error: unknown) => {

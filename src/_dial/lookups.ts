@@ -76,7 +76,7 @@ function entryAddress(item: unknown, family: Family): IPAddr | undefined {
  * is dropped, so a resolver returning garbage cannot crash a dial. At most
  * the first {@linkcode MAX_ANSWER_ENTRIES} entries are read.
  */
-function cleanAnswer(value: unknown, family: Family): IPAddr[] {
+export function cleanAnswer(value: unknown, family: Family): IPAddr[] {
   const out: IPAddr[] = [];
   let length: number;
   try {

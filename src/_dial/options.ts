@@ -159,6 +159,24 @@ export interface DialOptions {
    * @default {undefined (plain TCP)}
    */
   tls?: TLSOptions;
+  /**
+   * Happy Eyeballs v3 (draft-ietf-happy-happyeyeballs-v3): ask for the
+   * host's service records with the addresses — `"https"` (HTTPS records;
+   * `_PORT._https` on a port other than 443), or `{ scheme }` (SVCB records
+   * of `_PORT._scheme`) — when the resolver has `lookupService`. The service
+   * query goes out just before AAAA and A; the race starts by the draft's
+   * move-on rule (a failed or slow service query never holds it past the
+   * Resolution Delay); endpoints are grouped by service priority (equal
+   * priorities in random order: `random` replaces `Math.random`), with the
+   * host's own addresses last; each record's `port` is dialled and its ALPN
+   * (intersected with `tls.alpnProtocols`) offered; records whose ALPN
+   * shares nothing with the caller's are not tried; address hints stand in
+   * until the target's own answers arrive. Without it (or with a resolver
+   * that has no `lookupService`, or an IP literal) the dial is RFC 8305's,
+   * unchanged.
+   * @default {false}
+   */
+  service?: "https" | { scheme: string; random?: () => number } | false;
 }
 
 /**
@@ -311,6 +329,26 @@ export function checkOptions(network: unknown, options: DialOptions): void {
   ) {
     throw new TypeError(
       "Cannot use options.sourceAddress: it is not a function",
+    );
+  }
+  checkService(options.service);
+}
+
+/** Checks `options.service`, if given. */
+function checkService(service: DialOptions["service"]): void {
+  if (service === undefined || service === false || service === "https") {
+    return;
+  }
+  if (
+    typeof service !== "object" || service === null ||
+    typeof service.scheme !== "string" ||
+    !/^[a-z][a-z0-9+.-]*$/i.test(service.scheme) ||
+    (service.random !== undefined && typeof service.random !== "function")
+  ) {
+    throw new TypeError(
+      `Cannot use options.service ${
+        shown(service)
+      }: use "https", false or { scheme: "https", random?: () => number }`,
     );
   }
 }

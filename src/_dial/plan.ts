@@ -36,6 +36,7 @@ import {
 } from "../types.ts";
 import { isSignal, toError } from "./foreign.ts";
 import { checkOptions, type CoreDialOptions } from "./options.ts";
+import type { ServiceSpec } from "./service.ts";
 import { trimDot } from "./tls.ts";
 
 /**
@@ -78,6 +79,12 @@ export interface DialPlan<C> {
   readonly literal: IPAddr | undefined;
   /** The name sent to the resolver: ASCII (IDNA) form of the host. */
   readonly lookupHost: string;
+  /**
+   * Happy Eyeballs v3: the service records to ask for; undefined without
+   * the `service` option, for a literal, or when the resolver has no
+   * `lookupService`.
+   */
+  readonly service: ServiceSpec | undefined;
   /** The families the dial waits for, the first one preferred. */
   readonly families: readonly Family[];
   /** NAT64 when on; `prefixes` undefined while they are to be discovered. */
@@ -267,6 +274,21 @@ function literalOf(
   return parsed.ip ?? undefined;
 }
 
+/** The service side of a dial, when it has one. */
+function serviceOf(
+  service: CoreDialOptions<unknown>["service"],
+  literal: IPAddr | undefined,
+  resolver: Resolver,
+): ServiceSpec | undefined {
+  if (
+    service === undefined || service === false || literal !== undefined ||
+    typeof resolver?.lookupService !== "function"
+  ) return undefined;
+  return service === "https"
+    ? { scheme: "https", random: undefined }
+    : { scheme: service.scheme.toLowerCase(), random: service.random };
+}
+
 /**
  * Checks a dial's arguments and plans it; what is wrong throws here,
  * before anything is looked up or sent.
@@ -357,6 +379,7 @@ export function planDial<C>(
     address,
     host,
     port,
+    service: serviceOf(options.service, literal, resolver),
     dialer,
     resolver,
     clock: options.clock ?? systemClock,

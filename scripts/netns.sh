@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The namespace phase of scripts/test.sh: runs tests/netns/netns_test.ts and
-# tests/netns/fault_matrix_test.ts (one invocation) on each runtime inside a
+# The namespace phase of scripts/test.sh: runs tests/netns/netns_test.ts,
+# tests/netns/fault_matrix_test.ts and tests/netns/fetch_netns_test.ts (one
+# invocation) on each runtime inside a
 # network namespace of its own, with a DNS zone served by dnsmasq and
 # connect faults made by nftables and routes; then the Go differential check
 # tests/netns/go_diff_test.ts (one more invocation per runtime), which runs
@@ -75,6 +76,8 @@ BIN="${NETTRACE_BIN:-$BIN}"
 TEST_FILE="tests/netns/netns_test.ts"
 # Run with it, in the same invocation: the fault matrix.
 MATRIX_FILE="tests/netns/fault_matrix_test.ts"
+# And createFetch() with IPv6 blackholed, beside the runtime's own fetch.
+FETCH_FILE="tests/netns/fetch_netns_test.ts"
 # The Go differential check, in an invocation of its own, and its reference.
 GO_DIFF_FILE="tests/netns/go_diff_test.ts"
 GO_TRACE_SRC="tests/netns/go/trace.go"
@@ -129,6 +132,7 @@ for rt in "${runtimes[@]}"; do
 done
 [[ -f "$TEST_FILE" ]] || fail "$TEST_FILE missing"
 [[ -f "$MATRIX_FILE" ]] || fail "$MATRIX_FILE missing"
+[[ -f "$FETCH_FILE" ]] || fail "$FETCH_FILE missing"
 [[ -f "$GO_DIFF_FILE" ]] || fail "$GO_DIFF_FILE missing"
 [[ -f "$GO_TRACE_SRC" ]] || fail "$GO_TRACE_SRC missing"
 
@@ -457,7 +461,7 @@ run_suite() {
 RUN_COUNT=0
 
 for rt in "${runtimes[@]}"; do
-  run_suite "$rt" "netns $rt" -- "$TEST_FILE" "$MATRIX_FILE"
+  run_suite "$rt" "netns $rt" -- "$TEST_FILE" "$MATRIX_FILE" "$FETCH_FILE"
 done
 
 # ── the Go differential check ───────────────────────────────────────────────

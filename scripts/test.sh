@@ -20,7 +20,7 @@
 #
 # Commands (stdin is /dev/null, NO_COLOR=1, output also stripped of ANSI):
 #   deno: node_modules/.bin/deno test -A <files>      (sanitizers on: tests register through tests/_test.ts)
-#   bun:  node_modules/.bin/bun test <./files>
+#   bun:  node_modules/.bin/bun test --timeout 60000 <./files>
 #   node: node_modules/.bin/node --test --test-reporter=spec <files>
 # Each phase is bounded by NETTRACE_TEST_TIMEOUT seconds (default 900).
 #
@@ -209,7 +209,10 @@ run_bun() {
   for x in "$@"; do
     case "$x" in /* | ./*) args+=("$x") ;; *) args+=("./$x") ;; esac
   done
-  run_phase bun "$log" "$BIN/bun" test "${args[@]}"
+  # Bun alone stops a test after 5 s; Deno and Node have no per-test limit.
+  # Some real-socket tests wait for the kernel (a SYN-SENT socket Bun cannot
+  # cancel goes when its listener does): give them what the others get.
+  run_phase bun "$log" "$BIN/bun" test --timeout 60000 "${args[@]}"
   rc=$?
   p="$(last_num '^ *([0-9]+) pass$' "$log")"
   f="$(last_num '^ *([0-9]+) fail$' "$log")"

@@ -14,7 +14,7 @@ import { acceptNeverAborted, NEVER_ABORTED } from "../src/_shared_signal.ts";
 import { connectError } from "./_errno.ts";
 import { connectHost, knownRemoteAddr, watchAbort } from "./_conn.ts";
 import type { BunConnectLike, BunSocketLike } from "./_bun_types.ts";
-import { BunConn, HANDLERS, Link } from "./_bun_conn.ts";
+import { BunConn, HANDLERS, type Link, PendingConnect } from "./_bun_conn.ts";
 import { startTls } from "./_bun_tls.ts";
 
 export type {
@@ -33,19 +33,31 @@ function bun(): BunConnectLike {
   return found;
 }
 
+// The pending-connect record of each endpoint the dialer was given (the
+// core hands the same endpoint object to every dial of one IP literal).
+const PENDING = new WeakMap<Endpoint, PendingConnect>();
+
+function pendingOf(endpoint: Endpoint): PendingConnect {
+  let record = PENDING.get(endpoint);
+  if (record === undefined) {
+    record = new PendingConnect(knownRemoteAddr(endpoint));
+    PENDING.set(endpoint, record);
+  }
+  return record;
+}
+
 /**
- * Starts `Bun.connect` to `endpoint` with `link` as the socket's `data`:
- * the one place the connect options are built, for both connect paths.
+ * Starts `Bun.connect` to `endpoint`, the endpoint's shared record as the
+ * socket's `data` until it opens: the one place the connect options are
+ * built, for both connect paths. Bun turns TCP_NODELAY on for every socket
+ * it connects (Go's default, which nettrace keeps): no `setNoDelay` here.
  */
-function openSocket(
-  endpoint: Endpoint,
-  link: Link,
-): Promise<BunSocketLike<Link>> {
+function openSocket(endpoint: Endpoint): Promise<BunSocketLike<Link>> {
   return bun().connect({
     hostname: connectHost(endpoint),
     port: endpoint.port,
     allowHalfOpen: true,
-    data: link,
+    data: pendingOf(endpoint) as unknown as Link,
     socket: HANDLERS,
   });
 }
@@ -60,25 +72,22 @@ function connect(
   // The shared signal that never aborts (an attempt nothing can cancel):
   // nothing to watch, so no wrapping promise and no closures — they showed
   // in a loopback connect.
-  const link = new Link();
-  link.remote = knownRemoteAddr(endpoint);
   let pending: Promise<BunSocketLike<Link>>;
   try {
-    pending = openSocket(endpoint, link);
+    pending = openSocket(endpoint);
   } catch (err) {
     return Promise.reject(connectError(err, process.platform));
   }
   return pending.then(opened, failed);
 }
 
-/** Turns TCP_NODELAY on, as Go does, and wraps the socket. */
+/** Wraps the socket the `open` handler gave its {@linkcode Link}. */
 function opened(socket: BunSocketLike<Link>): BunConn {
   try {
-    socket.setNoDelay(true);
-    return new BunConn(socket, socket.data.remote);
+    return new BunConn(socket);
   } catch (err) {
     // Never hand back (or leak) a socket we could not set up.
-    socket.data.close();
+    socket.end();
     throw connectError(err, process.platform);
   }
 }
@@ -102,7 +111,7 @@ function connectWatching(
     });
     let pending: Promise<BunSocketLike<Link>>;
     try {
-      pending = openSocket(endpoint, new Link());
+      pending = openSocket(endpoint);
     } catch (err) {
       unwatch();
       reject(connectError(err, process.platform));
@@ -111,10 +120,9 @@ function connectWatching(
     pending.then((socket) => {
       unwatch();
       if (aborted) {
-        socket.data.close();
+        socket.end();
         return;
       }
-      socket.data.remote = knownRemoteAddr(endpoint);
       try {
         resolve(opened(socket));
       } catch (err) {
@@ -129,8 +137,8 @@ function connectWatching(
 
 /**
  * The Bun dialer for the core's `dial()`: `Bun.connect({ hostname, port,
- * allowHalfOpen: true, socket })` to the one address it is given, then
- * `setNoDelay(true)` (Go's default).
+ * allowHalfOpen: true, socket })` to the one address it is given; Bun
+ * turns TCP_NODELAY on itself (Go's default).
  *
  * A failed connect rejects with a `SyscallError` (`connect: connection
  * refused`, `code` `"ECONNREFUSED"`, Bun's error as `cause`).

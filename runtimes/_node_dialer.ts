@@ -6,7 +6,7 @@
  * @module
  */
 
-import { connect as netConnect, type Socket } from "node:net";
+import { Socket } from "node:net";
 import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import process from "node:process";
 import type {
@@ -32,6 +32,40 @@ import {
 } from "./_conn.ts";
 
 function noop(): void {}
+
+/** This end's address as the socket reports it (`""`, 0 once it is gone). */
+function localOf(socket: Socket): NetAddr {
+  return { hostname: socket.localAddress ?? "", port: socket.localPort ?? 0 };
+}
+
+/** Reads a connection's local address before its socket forgets it. */
+let keepLocal: (conn: NodeConn) => void;
+
+/** Where a socket keeps the {@linkcode NodeConn} made of it. */
+const CONN = Symbol("nettrace.conn");
+type OwnedSocket = Socket & { [CONN]?: NodeConn };
+
+/**
+ * The `net.Socket` the dialer connects: it carries its pending connect
+ * (so the connect's listeners are shared by every dial, no closures), and
+ * has its connection keep the local address before Node forgets it on
+ * destroy (`localAddr` is read lazily).
+ */
+class DialSocket extends Socket {
+  resolveConnect: ((conn: NodeConn) => void) | undefined = undefined;
+  rejectConnect: ((err: unknown) => void) | undefined = undefined;
+  unwatch: (() => void) | undefined = undefined;
+  remote: NetAddr | undefined = undefined;
+  conn: NodeConn | undefined = undefined;
+
+  override _destroy(
+    error: Error | null,
+    callback: (error?: Error | null) => void,
+  ): void {
+    if (this.conn !== undefined) keepLocal(this.conn);
+    super._destroy(error, callback);
+  }
+}
 
 /**
  * A TCP connection made by the Node dialer: the `net.Socket` itself as
@@ -82,10 +116,9 @@ function noop(): void {}
 export class NodeConn implements Conn {
   /** The connected `net.Socket`. */
   readonly socket: Socket;
-  /** This end's address, read when the connection was made. */
-  readonly localAddr: NetAddr;
-  /** The peer's address, read when the connection was made. */
+  /** The peer's address, from the endpoint or read when connected. */
   readonly remoteAddr: NetAddr;
+  #local: NetAddr | undefined;
   #readable: ReadableStream<Uint8Array> | undefined;
   #writable: WritableStream<Uint8Array> | undefined;
   #writableController: WritableStreamDefaultController | undefined;
@@ -103,21 +136,40 @@ export class NodeConn implements Conn {
    */
   constructor(socket: Socket, remoteAddr?: NetAddr) {
     this.socket = socket;
-    this.localAddr = {
-      hostname: socket.localAddress ?? "",
-      port: socket.localPort ?? 0,
-    };
     this.remoteAddr = remoteAddr ?? {
       hostname: socket.remoteAddress ?? "",
       port: socket.remotePort ?? 0,
     };
+    // The dialer's sockets keep the local address as they are destroyed
+    // (Node forgets it then); any other is read now.
+    if (socket instanceof DialSocket) socket.conn = this;
+    else this.#local = localOf(socket);
+    (socket as OwnedSocket)[CONN] = this;
     // Node throws an 'error' event that nobody listens to; a connection
     // nobody reads (a race loser, an idle pool member) must not crash the
-    // process when the peer resets it.
-    socket.on("error", (err: Error) => {
-      this.#error ??= err;
-      this.#writableController?.error(err);
-    });
+    // process when the peer resets it. One listener for all connections.
+    socket.on("error", NodeConn.#onSocketError);
+  }
+
+  static #onSocketError(this: Socket, err: Error): void {
+    const conn = (this as OwnedSocket)[CONN];
+    if (conn === undefined) return;
+    conn.#error ??= err;
+    conn.#writableController?.error(err);
+  }
+
+  /**
+   * This end's address: read from the socket on first access (a
+   * `getsockname()` and three property sets in Node, so not for a
+   * connection nobody asks), or as the socket is destroyed if nobody had
+   * (Node forgets it then).
+   */
+  get localAddr(): NetAddr {
+    return this.#local ??= localOf(this.socket);
+  }
+
+  static {
+    keepLocal = (conn) => void (conn.#local ??= localOf(conn.socket));
   }
 
   /** Bytes from the peer; built on first access. */
@@ -333,52 +385,80 @@ function startTls(
   });
 }
 
+// The peer's address of each endpoint the dialer was given, known without
+// asking the socket (the core hands the same endpoint object to every dial
+// of one IP literal); null when the socket must say.
+const REMOTE = new WeakMap<Endpoint, NetAddr | null>();
+
+function remoteOf(endpoint: Endpoint): NetAddr | undefined {
+  let remote = REMOTE.get(endpoint);
+  if (remote === undefined) {
+    const known = knownRemoteAddr(endpoint);
+    remote = known === undefined ? null : Object.freeze(known);
+    REMOTE.set(endpoint, remote);
+  }
+  return remote ?? undefined;
+}
+
 function connect(
   endpoint: Endpoint,
   { signal }: ConnectOptions,
 ): Promise<NodeConn> {
   if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<NodeConn>((resolve, reject) => {
-    const socket = netConnect({
-      host: connectHost(endpoint),
-      port: endpoint.port,
-      family: endpoint.family,
-      autoSelectFamily: false,
-      noDelay: true,
-      allowHalfOpen: true,
-    });
-    const settle = () => {
-      unwatch();
-      socket.off("connect", onConnect);
-      socket.off("error", onError);
-    };
-    const onConnect = () => {
-      const conn = new NodeConn(socket, knownRemoteAddr(endpoint));
-      settle();
-      resolve(conn);
-    };
-    const onError = (err: Error) => {
-      settle();
+  const options = {
+    host: connectHost(endpoint),
+    port: endpoint.port,
+    family: endpoint.family,
+    autoSelectFamily: false,
+    noDelay: true,
+    allowHalfOpen: true,
+  };
+  // net.connect(options) is `new Socket(options).connect(options)`.
+  const socket = new DialSocket(options);
+  const { promise, resolve, reject } = Promise.withResolvers<NodeConn>();
+  socket.resolveConnect = resolve;
+  socket.rejectConnect = reject;
+  socket.remote = remoteOf(endpoint);
+  // The shared signal that never aborts is not watched.
+  if (signal !== NEVER_ABORTED) {
+    socket.unwatch = watchAbort(signal, (reason) => {
+      settle(socket);
+      // A connect error may already be queued for the next tick.
       socket.on("error", noop);
       socket.destroy();
-      reject(connectError(err, process.platform));
-    };
-    // The shared signal that never aborts is not watched.
-    const unwatch = signal === NEVER_ABORTED ? noop : watchAbort(
-      signal,
-      (reason) => {
-        settle();
-        // A connect error may already be queued for the next tick.
-        socket.on("error", noop);
-        socket.destroy();
-        reject(reason);
-      },
-    );
-    // Both remove both (settle), so `on` is `once` here, without once's
-    // wrapper per listener.
-    socket.on("connect", onConnect);
-    socket.on("error", onError);
-  });
+      reject(reason);
+    });
+  }
+  // Both remove both (settle), so `on` is `once` here, without once's
+  // wrapper per listener; the listeners are shared by every dial.
+  socket.on("connect", onDialConnect);
+  socket.on("error", onDialError);
+  socket.connect(options);
+  return promise;
+}
+
+function settle(socket: DialSocket): void {
+  socket.unwatch?.();
+  socket.unwatch = undefined;
+  socket.resolveConnect = undefined;
+  socket.rejectConnect = undefined;
+  socket.off("connect", onDialConnect);
+  socket.off("error", onDialError);
+}
+
+function onDialConnect(this: DialSocket): void {
+  const resolve = this.resolveConnect!;
+  const conn = new NodeConn(this, this.remote);
+  settle(this);
+  resolve(conn);
+}
+
+function onDialError(this: DialSocket, err: Error): void {
+  const reject = this.rejectConnect!;
+  settle(this);
+  this.on("error", noop);
+  this.destroy();
+  reject(connectError(err, process.platform));
 }
 
 /**

@@ -18,7 +18,7 @@ import { callHook, type Trace } from "../trace.ts";
 import type { Dialer, Endpoint } from "../types.ts";
 import { reportConnectDone, timeoutError } from "./attempts.ts";
 import { closeQuietly, toError } from "./foreign.ts";
-import { type DialPlan, literalFailure } from "./plan.ts";
+import { type DialPlan, literalFailure, type PlainLiteral } from "./plan.ts";
 
 /** Calls `dialer.connect`; a connect that throws is a rejection. */
 function connect<C>(
@@ -133,4 +133,23 @@ function dialTimed<C>(plan: DialPlan<C>): Promise<C> {
       },
     );
   });
+}
+
+/**
+ * The fast path of a dial with plain options (see `markPlain`: their
+ * dialer accepts the NEVER_ABORTED signal) of a literal dialled before,
+ * when the context has no signal and no trace: no plan, only the connect.
+ *
+ * @param dialer The plain options' dialer.
+ * @param literal The address's cached endpoint and failure.
+ * @returns The connection.
+ */
+export function dialPlain<C>(
+  dialer: Dialer<C>,
+  literal: PlainLiteral,
+): Promise<C> {
+  return connect(dialer, literal.endpoint, NEVER_ABORTED).then(
+    undefined,
+    literal.failed.tcp,
+  );
 }

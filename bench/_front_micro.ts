@@ -1,10 +1,11 @@
 /**
  * The core's front alone, no I/O: `dial()` of an IP literal with a dialer
- * that resolves at once, per call in ns, for plain options, an options
+ * that resolves at once, per call in ns of process CPU time, for plain options, an options
  * object, a no-op trace. Run: node bench/_front_micro.ts (or bun, deno run).
  *
  * @module
  */
+import process from "node:process";
 import { dial, type Trace } from "../mod.ts";
 import type { Dialer, Resolver } from "../src/types.ts";
 import { acceptNeverAborted } from "../src/_shared_signal.ts";
@@ -33,7 +34,7 @@ const variants: Record<string, () => Promise<unknown>> = {
 };
 const N = 20_000;
 const results: Record<string, number[]> = {};
-for (let round = 0; round < 12; round++) {
+for (let round = 0; round < 22; round++) {
   for (const [name, run] of Object.entries(variants)) {
     const t0 = performance.now();
     for (let i = 0; i < N; i++) await run();

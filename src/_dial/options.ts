@@ -224,7 +224,10 @@ const NETWORKS: ReadonlySet<string> = new Set(["tcp", "tcp4", "tcp6"]);
  * @throws {RangeError} If an option is out of range.
  */
 export function checkOptions(network: unknown, options: DialOptions): void {
-  if (typeof network !== "string" || !NETWORKS.has(network)) {
+  if (
+    network !== "tcp" && network !== "tcp4" && network !== "tcp6" &&
+    (typeof network !== "string" || !NETWORKS.has(network))
+  ) {
     throw new TypeError(
       `Cannot dial on network ${
         shown(network)

@@ -49,7 +49,7 @@ interface CycleVariant<T = unknown> {
   close(conn: T): void;
 }
 
-function variant<T>(
+export function variant<T>(
   name: string,
   connect: (port: number) => Promise<T>,
   close: (conn: T) => void,
@@ -93,7 +93,7 @@ function cpuTime(): number {
  * Runs the variants in interleaved rounds of {@linkcode CYCLES} cycles;
  * rows carry ms per cycle (median of the rounds) and the ratio to the first.
  */
-async function cycles(
+export async function cycles(
   variants: CycleVariant[],
   totalRounds: number,
 ): Promise<Row[]> {
@@ -154,7 +154,7 @@ interface DenoGlobal {
 const HOST = "127.0.0.1";
 const BUN_DATA_ONLY = { data() {} };
 
-function nativeVariant(): CycleVariant {
+export function nativeVariant(): CycleVariant {
   if (runtime === "deno") {
     const deno = (globalThis as unknown as { Deno: DenoGlobal }).Deno;
     return variant(

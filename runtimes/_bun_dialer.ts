@@ -11,6 +11,7 @@
 import process from "node:process";
 import type { ConnectOptions, Dialer, Endpoint } from "../src/types.ts";
 import { acceptNeverAborted, NEVER_ABORTED } from "../src/_shared_signal.ts";
+import { failVia, offerLiteralConnect } from "../src/_literal_connect.ts";
 import { connectError } from "./_errno.ts";
 import { connectHost, knownRemoteAddr, watchAbort } from "./_conn.ts";
 import type { BunConnectLike, BunSocketLike } from "./_bun_types.ts";
@@ -96,6 +97,24 @@ function failed(err: unknown): never {
   throw connectError(err, process.platform);
 }
 
+function mapError(err: unknown): unknown {
+  return connectError(err, process.platform);
+}
+
+/** The literal connect (`src/_literal_connect.ts`): one promise per dial. */
+function connectLiteral(
+  endpoint: Endpoint,
+  fail: (error: unknown) => never,
+): Promise<BunConn> {
+  let pending: Promise<BunSocketLike<Link>>;
+  try {
+    pending = openSocket(endpoint);
+  } catch (err) {
+    return Promise.reject(mapError(err)).then(undefined, fail);
+  }
+  return pending.then(opened, failVia(fail, mapError));
+}
+
 function connectWatching(
   endpoint: Endpoint,
   { signal }: ConnectOptions,
@@ -178,3 +197,4 @@ export const dialer: Dialer<BunConn> = {
   startTls,
 };
 acceptNeverAborted(dialer);
+offerLiteralConnect(dialer, connectLiteral);

@@ -21,6 +21,7 @@ import type {
 } from "../src/types.ts";
 import { closedDuringHandshake, isIPLiteral, tlsError } from "./_tls_common.ts";
 import { acceptNeverAborted, NEVER_ABORTED } from "../src/_shared_signal.ts";
+import { offerLiteralConnect } from "../src/_literal_connect.ts";
 import { connectError } from "./_errno.ts";
 import {
   checkChunk,
@@ -55,6 +56,7 @@ class DialSocket extends Socket {
   resolveConnect: ((conn: NodeConn) => void) | undefined = undefined;
   rejectConnect: ((err: unknown) => void) | undefined = undefined;
   unwatch: (() => void) | undefined = undefined;
+  fail: ((error: unknown) => never) | undefined = undefined;
   remote: NetAddr | undefined = undefined;
   conn: NodeConn | undefined = undefined;
 
@@ -404,6 +406,22 @@ function connect(
   endpoint: Endpoint,
   { signal }: ConnectOptions,
 ): Promise<NodeConn> {
+  return start(endpoint, signal, undefined);
+}
+
+/** The literal connect (`src/_literal_connect.ts`): one promise per dial. */
+function connectLiteral(
+  endpoint: Endpoint,
+  fail: (error: unknown) => never,
+): Promise<NodeConn> {
+  return start(endpoint, NEVER_ABORTED, fail);
+}
+
+function start(
+  endpoint: Endpoint,
+  signal: AbortSignal,
+  fail: ((error: unknown) => never) | undefined,
+): Promise<NodeConn> {
   if (signal.aborted) return Promise.reject(signal.reason);
   const options = {
     host: connectHost(endpoint),
@@ -418,6 +436,7 @@ function connect(
   const { promise, resolve, reject } = Promise.withResolvers<NodeConn>();
   socket.resolveConnect = resolve;
   socket.rejectConnect = reject;
+  socket.fail = fail;
   socket.remote = remoteOf(endpoint);
   // The shared signal that never aborts is not watched.
   if (signal !== NEVER_ABORTED) {
@@ -455,10 +474,20 @@ function onDialConnect(this: DialSocket): void {
 
 function onDialError(this: DialSocket, err: Error): void {
   const reject = this.rejectConnect!;
+  const fail = this.fail;
   settle(this);
   this.on("error", noop);
   this.destroy();
-  reject(connectError(err, process.platform));
+  const error = connectError(err, process.platform);
+  if (fail === undefined) {
+    reject(error);
+    return;
+  }
+  try {
+    fail(error);
+  } catch (dialError) {
+    reject(dialError);
+  }
 }
 
 /**
@@ -497,3 +526,4 @@ export const dialer: Dialer<NodeConn> = {
   startTls,
 };
 acceptNeverAborted(dialer);
+offerLiteralConnect(dialer, connectLiteral);

@@ -14,6 +14,7 @@
 
 import { DialError, OpError } from "../errors.ts";
 import { acceptsNeverAborted, NEVER_ABORTED } from "../_shared_signal.ts";
+import { literalConnectOf } from "../_literal_connect.ts";
 import { callHook, type Trace } from "../trace.ts";
 import type { Dialer, Endpoint } from "../types.ts";
 import { reportConnectDone, timeoutError } from "./attempts.ts";
@@ -61,6 +62,10 @@ export function dialLiteral<C>(plan: DialPlan<C>): Promise<C> {
   const { trace, dialer, network, fastAddr: addr } = plan;
   const endpoint = plan.fastEndpoint!;
   if (trace === undefined) {
+    const fast = plan.fastFailed === undefined
+      ? undefined
+      : literalConnectOf<C>(dialer);
+    if (fast !== undefined) return fast(endpoint, plan.fastFailed!);
     // Success passes straight through; only a failure needs the address.
     return connect(dialer, endpoint, uncancellable(dialer)).then(
       undefined,
@@ -148,6 +153,8 @@ export function dialPlain<C>(
   dialer: Dialer<C>,
   literal: PlainLiteral,
 ): Promise<C> {
+  const fast = literalConnectOf<C>(dialer);
+  if (fast !== undefined) return fast(literal.endpoint, literal.failed.tcp);
   return connect(dialer, literal.endpoint, NEVER_ABORTED).then(
     undefined,
     literal.failed.tcp,

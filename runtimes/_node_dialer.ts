@@ -41,6 +41,8 @@ function localOf(socket: Socket): NetAddr {
 
 /** Reads a connection's local address before its socket forgets it. */
 let keepLocal: (conn: NodeConn) => void;
+/** Fails a connection's streams with its socket's error. */
+let connFailed: (conn: NodeConn, err: Error) => void;
 
 /** Where a socket keeps the {@linkcode NodeConn} made of it. */
 const CONN = Symbol("nettrace.conn");
@@ -144,20 +146,22 @@ export class NodeConn implements Conn {
     };
     // The dialer's sockets keep the local address as they are destroyed
     // (Node forgets it then); any other is read now.
-    if (socket instanceof DialSocket) socket.conn = this;
-    else this.#local = localOf(socket);
-    (socket as OwnedSocket)[CONN] = this;
     // Node throws an 'error' event that nobody listens to; a connection
     // nobody reads (a race loser, an idle pool member) must not crash the
-    // process when the peer resets it. One listener for all connections.
+    // process when the peer resets it. One listener for all connections:
+    // the dialer's sockets have theirs from the connect on.
+    if (socket instanceof DialSocket) {
+      socket.conn = this;
+      return;
+    }
+    this.#local = localOf(socket);
+    (socket as OwnedSocket)[CONN] = this;
     socket.on("error", NodeConn.#onSocketError);
   }
 
   static #onSocketError(this: Socket, err: Error): void {
     const conn = (this as OwnedSocket)[CONN];
-    if (conn === undefined) return;
-    conn.#error ??= err;
-    conn.#writableController?.error(err);
+    if (conn !== undefined) connFailed(conn, err);
   }
 
   /**
@@ -172,6 +176,10 @@ export class NodeConn implements Conn {
 
   static {
     keepLocal = (conn) => void (conn.#local ??= localOf(conn.socket));
+    connFailed = (conn, err) => {
+      conn.#error ??= err;
+      conn.#writableController?.error(err);
+    };
   }
 
   /** Bytes from the peer; built on first access. */
@@ -442,41 +450,47 @@ function start(
   if (signal !== NEVER_ABORTED) {
     socket.unwatch = watchAbort(signal, (reason) => {
       settle(socket);
-      // A connect error may already be queued for the next tick.
-      socket.on("error", noop);
+      // A connect error may already be queued for the next tick: the
+      // socket's 'error' listener drops it now.
       socket.destroy();
       reject(reason);
     });
   }
-  // Both remove both (settle), so `on` is `once` here, without once's
-  // wrapper per listener; the listeners are shared by every dial.
+  // Shared by every dial: 'connect' fires once (the listener stays), and
+  // the 'error' listener serves the socket's whole life (the connect, then
+  // the connection).
   socket.on("connect", onDialConnect);
-  socket.on("error", onDialError);
+  socket.on("error", onDialSocketError);
   socket.connect(options);
   return promise;
 }
 
 function settle(socket: DialSocket): void {
-  socket.unwatch?.();
-  socket.unwatch = undefined;
+  if (socket.unwatch !== undefined) {
+    socket.unwatch();
+    socket.unwatch = undefined;
+  }
   socket.resolveConnect = undefined;
   socket.rejectConnect = undefined;
-  socket.off("connect", onDialConnect);
-  socket.off("error", onDialError);
 }
 
 function onDialConnect(this: DialSocket): void {
-  const resolve = this.resolveConnect!;
+  const resolve = this.resolveConnect;
+  if (resolve === undefined) return;
   const conn = new NodeConn(this, this.remote);
   settle(this);
   resolve(conn);
 }
 
-function onDialError(this: DialSocket, err: Error): void {
-  const reject = this.rejectConnect!;
+function onDialSocketError(this: DialSocket, err: Error): void {
+  const reject = this.rejectConnect;
+  if (reject === undefined) {
+    // The connection's error, or one after a failed or aborted connect.
+    if (this.conn !== undefined) connFailed(this.conn, err);
+    return;
+  }
   const fail = this.fail;
   settle(this);
-  this.on("error", noop);
   this.destroy();
   const error = connectError(err, process.platform);
   if (fail === undefined) {

@@ -4,6 +4,8 @@
 import { test } from "./_test.ts";
 import assert from "node:assert/strict";
 import { DialError, OpError } from "../src/errors.ts";
+import { background, runWithContext, withSignal } from "../src/context.ts";
+import { withTrace } from "../src/trace.ts";
 import type { Conn } from "../src/types.ts";
 import { closedPort, startEchoServer } from "./_tcp_fixtures.ts";
 
@@ -54,6 +56,30 @@ test(`${runtime} dial() of an IP literal dialled before connects with the same a
         conn.close();
       }
     }
+  } finally {
+    await server.close();
+  }
+});
+
+test(`${runtime} dial() of an IP literal dialled before still honours the context's trace and signal`, async () => {
+  const server = await startEchoServer();
+  try {
+    const address = `127.0.0.1:${server.port}`;
+    (await dial(address)).close();
+    const seen: string[] = [];
+    const traced = withTrace(background, {
+      connectStart: (info) => void seen.push(`start ${info.addr}`),
+      connectDone: (info) => void seen.push(`done ${info.addr}`),
+    });
+    const conn = await runWithContext(traced, () => dial(address));
+    conn.close();
+    assert.deepEqual(seen, [`start ${address}`, `done ${address}`]);
+    const reason = new Error("the context gave up");
+    const aborted = withSignal(background, AbortSignal.abort(reason));
+    await assert.rejects(
+      runWithContext(aborted, () => dial(address)),
+      (err: unknown) => err === reason,
+    );
   } finally {
     await server.close();
   }

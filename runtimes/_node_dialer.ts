@@ -6,7 +6,7 @@
  * @module
  */
 
-import { Socket } from "node:net";
+import { Socket, type TcpSocketConnectOpts } from "node:net";
 import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import process from "node:process";
 import type {
@@ -48,26 +48,107 @@ let connFailed: (conn: NodeConn, err: Error) => void;
 const CONN = Symbol("nettrace.conn");
 type OwnedSocket = Socket & { [CONN]?: NodeConn };
 
+/** Starts a dialled socket's connect; see {@linkcode DialSocket}. */
+let beginConnect: (
+  socket: DialSocket,
+  options: TcpSocketConnectOpts,
+  signal: AbortSignal,
+  fail: ((error: unknown) => never) | undefined,
+  remote: NetAddr | undefined,
+) => Promise<NodeConn>;
+/** Tells a dialled socket the connection made of it. */
+let attachConn: (socket: DialSocket, conn: NodeConn) => void;
+
 /**
- * The `net.Socket` the dialer connects: it carries its pending connect
- * (so the connect's listeners are shared by every dial, no closures), and
- * has its connection keep the local address before Node forgets it on
- * destroy (`localAddr` is read lazily).
+ * The `net.Socket` the dialer connects: it carries its pending connect in
+ * private fields (so the connect's listeners are shared by every dial, no
+ * closures, and nothing shows on the socket), and has its connection keep
+ * the local address before Node forgets it on destroy (`localAddr` is
+ * read lazily).
  */
 class DialSocket extends Socket {
-  resolveConnect: ((conn: NodeConn) => void) | undefined = undefined;
-  rejectConnect: ((err: unknown) => void) | undefined = undefined;
-  unwatch: (() => void) | undefined = undefined;
-  fail: ((error: unknown) => never) | undefined = undefined;
-  remote: NetAddr | undefined = undefined;
-  conn: NodeConn | undefined = undefined;
+  #resolve: ((conn: NodeConn) => void) | undefined = undefined;
+  #reject: ((err: unknown) => void) | undefined = undefined;
+  #unwatch: (() => void) | undefined = undefined;
+  #fail: ((error: unknown) => never) | undefined = undefined;
+  #remote: NetAddr | undefined = undefined;
+  #conn: NodeConn | undefined = undefined;
 
   override _destroy(
     error: Error | null,
     callback: (error?: Error | null) => void,
   ): void {
-    if (this.conn !== undefined) keepLocal(this.conn);
+    if (this.#conn !== undefined) keepLocal(this.#conn);
     super._destroy(error, callback);
+  }
+
+  static {
+    beginConnect = (socket, options, signal, fail, remote) => {
+      const { promise, resolve, reject } = Promise.withResolvers<NodeConn>();
+      socket.#resolve = resolve;
+      socket.#reject = reject;
+      socket.#fail = fail;
+      socket.#remote = remote;
+      // The shared signal that never aborts is not watched.
+      if (signal !== NEVER_ABORTED) {
+        socket.#unwatch = watchAbort(signal, (reason) => {
+          DialSocket.#settle(socket);
+          // A connect error may already be queued for the next tick: the
+          // socket's 'error' listener drops it now.
+          socket.destroy();
+          reject(reason);
+        });
+      }
+      // Shared by every dial: 'connect' fires once (the listener stays),
+      // and the 'error' listener serves the socket's whole life (the
+      // connect, then the connection).
+      socket.on("connect", DialSocket.#onConnect);
+      socket.on("error", DialSocket.#onError);
+      socket.connect(options);
+      return promise;
+    };
+    attachConn = (socket, conn) => {
+      socket.#conn = conn;
+    };
+  }
+
+  static #settle(socket: DialSocket): void {
+    if (socket.#unwatch !== undefined) {
+      socket.#unwatch();
+      socket.#unwatch = undefined;
+    }
+    socket.#resolve = undefined;
+    socket.#reject = undefined;
+  }
+
+  static #onConnect(this: DialSocket): void {
+    const resolve = this.#resolve;
+    if (resolve === undefined) return;
+    const conn = new NodeConn(this, this.#remote);
+    DialSocket.#settle(this);
+    resolve(conn);
+  }
+
+  static #onError(this: DialSocket, err: Error): void {
+    const reject = this.#reject;
+    if (reject === undefined) {
+      // The connection's error, or one after a failed or aborted connect.
+      if (this.#conn !== undefined) connFailed(this.#conn, err);
+      return;
+    }
+    const fail = this.#fail;
+    DialSocket.#settle(this);
+    this.destroy();
+    const error = connectError(err, process.platform);
+    if (fail === undefined) {
+      reject(error);
+      return;
+    }
+    try {
+      fail(error);
+    } catch (dialError) {
+      reject(dialError);
+    }
   }
 }
 
@@ -151,7 +232,7 @@ export class NodeConn implements Conn {
     // process when the peer resets it. One listener for all connections:
     // the dialer's sockets have theirs from the connect on.
     if (socket instanceof DialSocket) {
-      socket.conn = this;
+      attachConn(socket, this);
       return;
     }
     this.#local = localOf(socket);
@@ -441,67 +522,7 @@ function start(
   };
   // net.connect(options) is `new Socket(options).connect(options)`.
   const socket = new DialSocket(options);
-  const { promise, resolve, reject } = Promise.withResolvers<NodeConn>();
-  socket.resolveConnect = resolve;
-  socket.rejectConnect = reject;
-  socket.fail = fail;
-  socket.remote = remoteOf(endpoint);
-  // The shared signal that never aborts is not watched.
-  if (signal !== NEVER_ABORTED) {
-    socket.unwatch = watchAbort(signal, (reason) => {
-      settle(socket);
-      // A connect error may already be queued for the next tick: the
-      // socket's 'error' listener drops it now.
-      socket.destroy();
-      reject(reason);
-    });
-  }
-  // Shared by every dial: 'connect' fires once (the listener stays), and
-  // the 'error' listener serves the socket's whole life (the connect, then
-  // the connection).
-  socket.on("connect", onDialConnect);
-  socket.on("error", onDialSocketError);
-  socket.connect(options);
-  return promise;
-}
-
-function settle(socket: DialSocket): void {
-  if (socket.unwatch !== undefined) {
-    socket.unwatch();
-    socket.unwatch = undefined;
-  }
-  socket.resolveConnect = undefined;
-  socket.rejectConnect = undefined;
-}
-
-function onDialConnect(this: DialSocket): void {
-  const resolve = this.resolveConnect;
-  if (resolve === undefined) return;
-  const conn = new NodeConn(this, this.remote);
-  settle(this);
-  resolve(conn);
-}
-
-function onDialSocketError(this: DialSocket, err: Error): void {
-  const reject = this.rejectConnect;
-  if (reject === undefined) {
-    // The connection's error, or one after a failed or aborted connect.
-    if (this.conn !== undefined) connFailed(this.conn, err);
-    return;
-  }
-  const fail = this.fail;
-  settle(this);
-  this.destroy();
-  const error = connectError(err, process.platform);
-  if (fail === undefined) {
-    reject(error);
-    return;
-  }
-  try {
-    fail(error);
-  } catch (dialError) {
-    reject(dialError);
-  }
+  return beginConnect(socket, options, signal, fail, remoteOf(endpoint));
 }
 
 /**

@@ -458,6 +458,17 @@ export function checkSchedulerOptions(
     | "preferredFamily"
   >,
 ): void {
+  // Most dials set none of them: read each once and be done.
+  if (
+    options.attemptDelay === undefined &&
+    options.resolutionDelay === undefined &&
+    options.firstAddressFamilyCount === undefined &&
+    options.maxAttempts === undefined &&
+    options.maxConcurrentAttempts === undefined &&
+    options.preferredFamily === undefined
+  ) {
+    return;
+  }
   for (const name of ["attemptDelay", "resolutionDelay"] as const) {
     const value = options[name];
     if (checkNumber(name, value) && (Number.isNaN(value) || value < 0)) {

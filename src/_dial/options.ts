@@ -6,6 +6,7 @@
  */
 
 import type { Context } from "../context.ts";
+import { acceptsNeverAborted } from "../_shared_signal.ts";
 import { checkNumber, checkSchedulerOptions } from "../happy_eyeballs.ts";
 import type { HistoryStore } from "../history.ts";
 import type { Control } from "../policy.ts";
@@ -241,7 +242,10 @@ const NETWORKS: ReadonlySet<string> = new Set(["tcp", "tcp4", "tcp6"]);
  * @throws {RangeError} If an option is out of range.
  */
 export function checkOptions(network: unknown, options: DialOptions): void {
-  if (typeof network !== "string" || !NETWORKS.has(network)) {
+  if (
+    network !== "tcp" && network !== "tcp4" && network !== "tcp6" &&
+    (typeof network !== "string" || !NETWORKS.has(network))
+  ) {
     throw new TypeError(
       `Cannot dial on network ${
         shown(network)
@@ -351,4 +355,54 @@ function checkService(service: DialOptions["service"]): void {
       }: use "https", false or { scheme: "https", random?: () => number }`,
     );
   }
+}
+
+// Options objects checked once and frozen (markPlain): a dial with one of
+// them skips the checks.
+const PLAIN = new WeakSet<object>();
+
+/**
+ * Checks `options` once and freezes it, so that every dial given this very
+ * object skips the checks (they cannot change: it is frozen and holds only
+ * a resolver, a dialer and a source-address probe): the runtime adapters'
+ * defaults. Not part of the public API.
+ *
+ * @param options A resolver, a dialer and a source-address probe.
+ * @returns The same object, frozen.
+ * @throws {TypeError} If it holds anything else or a part has the wrong type.
+ *
+ * @example The adapter's defaults
+ * ```ts ignore
+ * const defaults = markPlain({ resolver, dialer, sourceAddress });
+ * ```
+ */
+export function markPlain<O extends CoreDialOptions<unknown>>(options: O): O {
+  for (const key of Object.keys(options)) {
+    if (key !== "resolver" && key !== "dialer" && key !== "sourceAddress") {
+      throw new TypeError(`Cannot mark options with ${key} as plain`);
+    }
+  }
+  checkOptions("tcp", options);
+  if (!acceptsNeverAborted(options.dialer ?? {})) {
+    throw new TypeError(
+      "Cannot mark options as plain: the dialer must accept NEVER_ABORTED",
+    );
+  }
+  PLAIN.add(Object.freeze(options));
+  return options;
+}
+
+/**
+ * Whether `options` went through {@linkcode markPlain}.
+ *
+ * @param options What dial() was given.
+ * @returns `true` for a plain options object.
+ *
+ * @example Skipping the checks
+ * ```ts ignore
+ * if (!isPlain(options)) checkOptions(network, options);
+ * ```
+ */
+export function isPlain(options: object): boolean {
+  return PLAIN.has(options);
 }

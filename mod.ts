@@ -100,6 +100,7 @@ export {
   type HookErrorHandler,
   type HookName,
   LookupIPAltResolverKey,
+  type ServiceEndpointInfo,
   setHookErrorHandler,
   type TLSHandshakeDoneInfo,
   type TLSHandshakeStartInfo,
@@ -124,6 +125,7 @@ export {
   type HappyEyeballsState,
   MAX_ATTEMPT_DELAY,
   MIN_ATTEMPT_DELAY,
+  type RankedEndpoint,
 } from "./src/happy_eyeballs.ts";
 export {
   AddrError,

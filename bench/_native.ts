@@ -310,6 +310,8 @@ export function openTcpSockets(): number {
 export interface Child {
   /** The port it listens on. */
   readonly port: number;
+  /** Every port it listens on (`--ports K`), `port` first. */
+  readonly ports: number[];
   /** Sends `question` as a line and returns the next line, parsed. */
   ask(question: string): Promise<Record<string, number>>;
   close(): Promise<void>;
@@ -361,9 +363,13 @@ export async function startChild(
       throw new Error(`bench/${script} exited before listening`);
     }),
   ]);
-  const { port } = JSON.parse(first) as { port: number };
+  const { port, ports = [port] } = JSON.parse(first) as {
+    port: number;
+    ports?: number[];
+  };
   return {
     port,
+    ports,
     async ask(question) {
       child.stdin!.write(`${question}\n`);
       return JSON.parse(await next()) as Record<string, number>;
@@ -378,8 +384,14 @@ export async function startChild(
 /** Starts `bench/_server.ts` (a listener on `hosts`, one port). */
 export async function startListener(
   hosts: string[] = ["127.0.0.1", "::1"],
+  ports = 1,
 ): Promise<ListenerProcess> {
-  const child = await startChild("_server.ts", ["--hosts", hosts.join(",")]);
+  const child = await startChild("_server.ts", [
+    "--hosts",
+    hosts.join(","),
+    "--ports",
+    `${ports}`,
+  ]);
   return {
     ...child,
     port: child.port,

@@ -177,6 +177,7 @@ function cell(r: Row | undefined): string {
 
 const ORDER = [
   "a",
+  "cycle",
   "b-localhost",
   "b-hosts",
   "c",
@@ -310,13 +311,33 @@ function check(
   checks.push({ target, perRuntime });
 }
 
-check("a: nettrace / native ≤ 1.10", (rt) => {
+check("a: nettrace / native ≤ 1.05", (rt) => {
   const r = row(rt, "a", "nettrace");
-  return r && { text: ratio(r.ratio), met: r.ratio! <= 1.10 };
+  return r && { text: ratio(r.ratio), met: r.ratio! <= 1.05 };
 });
 check("a: no-op trace / no trace ≤ 1.02", (rt) => {
   const v = row(rt, "a", "nettrace, no-op trace")?.extra?.["÷ no trace"];
   return typeof v === "number" ? { text: ratio(v), met: v <= 1.02 } : undefined;
+});
+check("cycle: connect + close, nettrace / native ≤ 1.05", (rt) => {
+  const r = row(rt, "cycle", "nettrace");
+  const cpu = r?.extra?.["CPU ratio"];
+  return r && {
+    text: `${ratio(r.ratio)}${
+      typeof cpu === "number" ? ` (CPU ${ratio(cpu)})` : ""
+    }`,
+    met: r.ratio! <= 1.05,
+  };
+});
+check("cycle: with a no-op trace / native ≤ 1.07", (rt) => {
+  const r = row(rt, "cycle", "nettrace, no-op trace");
+  const cpu = r?.extra?.["CPU ratio"];
+  return r && {
+    text: `${ratio(r.ratio)}${
+      typeof cpu === "number" ? ` (CPU ${ratio(cpu)})` : ""
+    }`,
+    met: r.ratio! <= 1.07,
+  };
 });
 check("b: /etc/hosts name, nettrace / native ≤ 1.10", (rt) => {
   const r = row(rt, "b-hosts", "nettrace");

@@ -9,7 +9,7 @@
  * one JSON line, `{"port":N}`, once it listens, and exits when its stdin
  * closes (its parent went away) or on SIGTERM.
  *
- *   node bench/_server.ts [--hosts 127.0.0.1,::1]
+ *   node bench/_server.ts [--hosts 127.0.0.1,::1] [--ports K]
  *
  * @module
  */
@@ -21,6 +21,10 @@ const hostsArg = process.argv.indexOf("--hosts");
 const hosts = hostsArg > 0
   ? process.argv[hostsArg + 1]!.split(",")
   : ["127.0.0.1", "::1"];
+// `--ports K`: K - 1 more ports on the first host, for benchmarks that
+// rotate ports so that TIME_WAIT sockets do not pile up on one.
+const portsArg = process.argv.indexOf("--ports");
+const extraPorts = portsArg > 0 ? Number(process.argv[portsArg + 1]) - 1 : 0;
 
 let open = 0;
 
@@ -60,6 +64,12 @@ async function listenAll(): Promise<{ port: number; servers: Server[] }> {
 }
 
 const { port, servers } = await listenAll();
+const ports = [port];
+for (let i = 0; i < extraPorts; i++) {
+  const server = await listen(hosts[0]!, 0);
+  servers.push(server);
+  ports.push((server.address() as { port: number }).port);
+}
 function stop(): void {
   for (const server of servers) server.close();
   process.exit(0);
@@ -72,4 +82,4 @@ process.stdin.on("data", (data: Uint8Array) => {
     process.stdout.write(JSON.stringify({ open }) + "\n");
   }
 });
-process.stdout.write(JSON.stringify({ port }) + "\n");
+process.stdout.write(JSON.stringify({ port, ports }) + "\n");

@@ -14,6 +14,8 @@
  * Scenarios (bench/README.md explains each method):
  *   a            IP literal on loopback: native, nettrace with no trace, a
  *                no-op trace and a recording trace
+ *   cycle        IP literal, connect + close cycles (bench/_cycle.ts)
+ *   ablate       the cycle method, one layer per rung (bench/_cycle.ts)
  *   b-localhost  `localhost` (nettrace answers it without getaddrinfo)
  *   b-hosts      a name from /etc/hosts (namespace run only)
  *   c            1,000 concurrent dials of one name through the DNS fixture
@@ -61,6 +63,7 @@ import {
 import { answers, runRace, singleflightFanIn } from "./_workloads.ts";
 import { type Measure, scenarioUndici } from "./_undici.ts";
 import { scenarioTls } from "./_tls.ts";
+import { scenarioAblate, scenarioCycle } from "./_cycle.ts";
 import type { Row, ScenarioResult } from "./_results.ts";
 
 const QUICK = process.env.NETTRACE_BENCH_QUICK === "1";
@@ -586,6 +589,8 @@ const NAMESPACE_NOTE =
 
 const SCENARIOS: Record<string, (env: Env) => Promise<ScenarioResult>> = {
   a: scenarioA,
+  cycle: ({ adapter }) => scenarioCycle(adapter),
+  ablate: ({ adapter }) => scenarioAblate(adapter),
   "b-localhost": (env) =>
     scenarioByName(
       env,

@@ -51,6 +51,7 @@ export class NoteTaker {
     const notes = this.notes;
     return {
       dnsAnswer: ({ family, addrs }) => {
+        if (family === "service") return; // HEv3: no address family's
         notes.answers.set(family, addrs.map((a) => a.address));
       },
       dnsDone: ({ addrs }) => {

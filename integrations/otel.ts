@@ -212,8 +212,17 @@ export function openTelemetryTrace(
       );
     },
 
-    dnsAnswer({ family, addrs, cached, error }) {
+    dnsAnswer({ family, addrs, cached, error, records }) {
       if (dns === undefined) return;
+      if (family === "service") {
+        // Happy Eyeballs v3: the HTTPS/SVCB answer, no address family's.
+        const attributes: Attributes = {
+          "nettrace.dns.service.count": records?.length ?? 0,
+        };
+        if (error !== undefined) attributes["error.type"] = errorType(error);
+        dns.addEvent("nettrace.dns.service", attributes);
+        return;
+      }
       const attributes: Attributes = {
         "network.type": networkType(family),
         "nettrace.dns.answer.count": addrs.length,

@@ -183,6 +183,13 @@ export interface UndiciConnectorOptions
    * @default {60000}
    */
   keepAliveInitialDelay?: number | false;
+  /**
+   * Happy Eyeballs v3 (`DialOptions.service`): for `https:` the host's
+   * HTTPS record, when the resolver has `lookupService`, gives the
+   * endpoints, their ports and ALPN; `false` turns it off.
+   * @default {"https" for https: targets, false for http:}
+   */
+  service?: RuntimeDialOptions["service"];
 }
 
 const HTTP1: readonly string[] = ["http/1.1"];
@@ -298,6 +305,9 @@ export function undiciConnector(
         : timeout;
       const pending = dial(address, {
         ...dialOptions,
+        // Happy Eyeballs v3 for https: the HTTPS record (RFC 9460) of the
+        // host drives the race when the resolver can ask for it.
+        service: dialOptions.service ?? (https ? "https" : false),
         timeout: connectTimeout,
         trace: hooks,
         tls: https

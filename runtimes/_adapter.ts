@@ -20,6 +20,7 @@ import {
   setContextStorage,
   type SourceAddressProbe,
 } from "../mod.ts";
+import { markPlain } from "../src/_dial/options.ts";
 import { withDiagnostics } from "./_diagnostics.ts";
 import { probeSourceAddress } from "./_source_probe.ts";
 
@@ -81,7 +82,12 @@ export function bindDial<C>(
   parts: RuntimeParts<C>,
 ): (address: string, options?: AdapterDialOptions) => Promise<C> {
   const { resolver, dialer, sourceAddress = probeSourceAddress } = parts;
-  const defaults: CoreDialOptions<C> = { resolver, dialer, sourceAddress };
+  // Checked once and frozen: dials with them skip the option checks.
+  const defaults: CoreDialOptions<C> = markPlain({
+    resolver,
+    dialer,
+    sourceAddress,
+  });
   return (address, options) => {
     options = withDiagnostics(address, options);
     if (options === undefined) return coreDial(address, defaults);

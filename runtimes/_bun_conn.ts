@@ -11,29 +11,63 @@ import type { Conn, NetAddr, TLSConn } from "../src/types.ts";
 import { checkChunk, closedError, READ_HIGH_WATER_MARK } from "./_conn.ts";
 import type { BunSocketHandlers, BunSocketLike } from "./_bun_types.ts";
 
+/** This end's address as the socket reports it (`""`, 0 once it is gone). */
+function localOf(socket: BunSocketLike<unknown> | undefined): NetAddr {
+  return {
+    hostname: socket?.localAddress ?? "",
+    port: socket?.localPort ?? 0,
+  };
+}
+
 /**
- * The state of one connection, the `data` of its Bun socket: it exists from
- * before the connect, so bytes that arrive before anyone reads are kept.
+ * The `data` of a Bun socket while its connect is pending: one record per
+ * endpoint (the dialer keeps it with the endpoint), shared by every dial of
+ * it, so a pending dial holds no state of its own; the socket's `open`
+ * handler replaces it with the connection's {@linkcode Link}. Its handlers
+ * do nothing: nothing but `open` or a failed connect happens before.
+ */
+export class PendingConnect {
+  /** The peer's address when known from the endpoint (knownRemoteAddr). */
+  readonly remote: NetAddr | undefined;
+
+  constructor(remote: NetAddr | undefined) {
+    this.remote = remote === undefined ? undefined : Object.freeze(remote);
+  }
+
+  onData(): void {}
+  onDrain(): void {}
+  onEnd(): void {}
+  onError(): void {}
+  onClose(): void {}
+}
+
+/**
+ * The state of one connection, the `data` of its Bun socket from its
+ * `open` on, so bytes that arrive before anyone reads are kept.
  */
 export class Link {
   socket: BunSocketLike<Link> | undefined;
   /** The peer's address when known from the endpoint (see knownRemoteAddr). */
   remote: NetAddr | undefined;
-  /** Bytes received before `readable` was built. */
-  chunks: Uint8Array[] = [];
+  /** This end's address, read when the socket opens. */
+  local: NetAddr | undefined = undefined;
+  /** Bytes received before `readable` was built; made when the first is. */
+  chunks: Uint8Array[] | undefined = undefined;
   buffered = 0;
-  controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+  controller: ReadableStreamDefaultController<Uint8Array> | undefined =
+    undefined;
   /** The read side is finished: EOF delivered, errored or cancelled. */
   readDone = false;
   /** The peer's FIN arrived before `readable` was built. */
   eof = false;
   writeShut = false;
   paused = false;
-  error: unknown;
+  error: unknown = undefined;
   closedLocally = false;
   socketClosed = false;
-  writableController: WritableStreamDefaultController | undefined;
-  drain: { resolve(): void; reject(err: unknown): void } | undefined;
+  writableController: WritableStreamDefaultController | undefined = undefined;
+  drain: { resolve(): void; reject(err: unknown): void } | undefined =
+    undefined;
   /** Upgraded to TLS: the bytes on this (raw) socket are the TLS records. */
   upgraded = false;
   /** A TLS handshake in progress on this link's socket. */
@@ -42,10 +76,20 @@ export class Link {
       done(success: boolean, error: Error | null): void;
       closed(error: Error | undefined): void;
     }
-    | undefined;
+    | undefined = undefined;
+
+  constructor(socket?: BunSocketLike<Link>, remote?: NetAddr) {
+    this.socket = socket;
+    this.remote = remote;
+  }
 
   gone(): unknown {
     return this.error ?? closedError();
+  }
+
+  /** This end's address (read now if the socket had none at open). */
+  localAddr(): NetAddr {
+    return this.local ??= localOf(this.socket);
   }
 
   pause(): void {
@@ -70,7 +114,7 @@ export class Link {
       if ((c.desiredSize ?? 0) <= 0) this.pause();
       return;
     }
-    this.chunks.push(chunk);
+    (this.chunks ??= []).push(chunk);
     this.buffered += chunk.byteLength;
     if (this.buffered >= READ_HIGH_WATER_MARK) this.pause();
   }
@@ -108,7 +152,8 @@ export class Link {
       // Bun reports the peer's FIN after our own shutdown() as a close,
       // without an `end`: that is the end of the data, not a failure.
       this.onEnd();
-    } else {
+    } else if (this.controller !== undefined) {
+      // (Only a reader sees the error: none is made for nobody.)
       this.failStreams(this.gone());
     }
   }
@@ -135,17 +180,32 @@ export class Link {
     this.closedLocally = true;
     if (!this.socketClosed) this.socket?.end();
     // Bun runs the close handler inside end(); this covers a socket that
-    // was already closed by the peer.
-    this.failStreams(this.gone());
-    this.chunks = [];
+    // was already closed by the peer. The error is made only for a stream
+    // that will see it.
+    if (
+      this.drain !== undefined || this.writableController !== undefined ||
+      (this.controller !== undefined && !this.readDone)
+    ) {
+      this.failStreams(this.gone());
+    }
+    this.chunks = undefined;
     this.buffered = 0;
   }
 }
 
-/** The handlers of every socket the Bun dialer opens or upgrades. */
+/**
+ * The handlers of every socket the Bun dialer opens: `open` makes the
+ * connection's {@linkcode Link} (an upgraded socket brings its own).
+ */
 export const HANDLERS: BunSocketHandlers<Link> = {
   open: (socket) => {
-    socket.data.socket = socket;
+    const data = socket.data as Link | PendingConnect;
+    const link = data instanceof Link ? data : new Link(socket, data.remote);
+    link.socket = socket;
+    // Read now: Bun forgets it once the socket closes, and a reset closes
+    // it before anyone could ask (two getsockname calls).
+    link.local = localOf(socket);
+    socket.data = link;
   },
   data: (socket, data) => socket.data.onData(data),
   drain: (socket) => socket.data.onDrain(),
@@ -154,6 +214,11 @@ export const HANDLERS: BunSocketHandlers<Link> = {
   error: (socket, error) => socket.data.onError(error),
   // The promise of Bun.connect rejects with the same error.
   connectError: () => {},
+};
+
+/** {@linkcode HANDLERS} and the TLS handshake's, for upgraded sockets. */
+export const TLS_HANDLERS: BunSocketHandlers<Link> = {
+  ...HANDLERS,
   handshake: (socket, success, error) => {
     const handshake = socket.data.handshake;
     socket.data.handshake = undefined;
@@ -203,9 +268,7 @@ export const HANDLERS: BunSocketHandlers<Link> = {
 export class BunConn implements Conn {
   /** Bun's connected socket. */
   readonly socket: BunSocketLike;
-  /** This end's address, read when the connection was made. */
-  readonly localAddr: NetAddr;
-  /** The peer's address, read when the connection was made. */
+  /** The peer's address, from the endpoint or read when connected. */
   readonly remoteAddr: NetAddr;
   #link: Link;
   #readable: ReadableStream<Uint8Array> | undefined;
@@ -229,11 +292,15 @@ export class BunConn implements Conn {
     this.socket = socket;
     this.#link = socket.data;
     this.#link.socket ??= socket as BunSocketLike<Link>;
-    this.localAddr = { hostname: socket.localAddress, port: socket.localPort };
-    this.remoteAddr = remoteAddr ?? {
+    this.remoteAddr = remoteAddr ?? this.#link.remote ?? {
       hostname: socket.remoteAddress,
       port: socket.remotePort,
     };
+  }
+
+  /** This end's address, read when the socket opened. */
+  get localAddr(): NetAddr {
+    return this.#link.localAddr();
   }
 
   /** Bytes from the peer; built on first access. */
@@ -255,8 +322,8 @@ export class BunConn implements Conn {
     const link = this.#link;
     return new ReadableStream<Uint8Array>({
       start: (c) => {
-        for (const chunk of link.chunks) c.enqueue(chunk);
-        link.chunks = [];
+        for (const chunk of link.chunks ?? []) c.enqueue(chunk);
+        link.chunks = undefined;
         link.buffered = 0;
         if (link.readDone || link.closedLocally) {
           link.readDone = true;

@@ -11,10 +11,11 @@
 import process from "node:process";
 import type { ConnectOptions, Dialer, Endpoint } from "../src/types.ts";
 import { acceptNeverAborted, NEVER_ABORTED } from "../src/_shared_signal.ts";
+import { failVia, offerLiteralConnect } from "../src/_literal_connect.ts";
 import { connectError } from "./_errno.ts";
 import { connectHost, knownRemoteAddr, watchAbort } from "./_conn.ts";
 import type { BunConnectLike, BunSocketLike } from "./_bun_types.ts";
-import { BunConn, HANDLERS, Link } from "./_bun_conn.ts";
+import { BunConn, HANDLERS, type Link, PendingConnect } from "./_bun_conn.ts";
 import { startTls } from "./_bun_tls.ts";
 
 export type {
@@ -33,19 +34,31 @@ function bun(): BunConnectLike {
   return found;
 }
 
+// The pending-connect record of each endpoint the dialer was given (the
+// core hands the same endpoint object to every dial of one IP literal).
+const PENDING = new WeakMap<Endpoint, PendingConnect>();
+
+function pendingOf(endpoint: Endpoint): PendingConnect {
+  let record = PENDING.get(endpoint);
+  if (record === undefined) {
+    record = new PendingConnect(knownRemoteAddr(endpoint));
+    PENDING.set(endpoint, record);
+  }
+  return record;
+}
+
 /**
- * Starts `Bun.connect` to `endpoint` with `link` as the socket's `data`:
- * the one place the connect options are built, for both connect paths.
+ * Starts `Bun.connect` to `endpoint`, the endpoint's shared record as the
+ * socket's `data` until it opens: the one place the connect options are
+ * built, for both connect paths. Bun turns TCP_NODELAY on for every socket
+ * it connects (Go's default, which nettrace keeps): no `setNoDelay` here.
  */
-function openSocket(
-  endpoint: Endpoint,
-  link: Link,
-): Promise<BunSocketLike<Link>> {
+function openSocket(endpoint: Endpoint): Promise<BunSocketLike<Link>> {
   return bun().connect({
     hostname: connectHost(endpoint),
     port: endpoint.port,
     allowHalfOpen: true,
-    data: link,
+    data: pendingOf(endpoint) as unknown as Link,
     socket: HANDLERS,
   });
 }
@@ -60,31 +73,46 @@ function connect(
   // The shared signal that never aborts (an attempt nothing can cancel):
   // nothing to watch, so no wrapping promise and no closures — they showed
   // in a loopback connect.
-  const link = new Link();
-  link.remote = knownRemoteAddr(endpoint);
   let pending: Promise<BunSocketLike<Link>>;
   try {
-    pending = openSocket(endpoint, link);
+    pending = openSocket(endpoint);
   } catch (err) {
     return Promise.reject(connectError(err, process.platform));
   }
   return pending.then(opened, failed);
 }
 
-/** Turns TCP_NODELAY on, as Go does, and wraps the socket. */
+/** Wraps the socket the `open` handler gave its {@linkcode Link}. */
 function opened(socket: BunSocketLike<Link>): BunConn {
   try {
-    socket.setNoDelay(true);
-    return new BunConn(socket, socket.data.remote);
+    return new BunConn(socket);
   } catch (err) {
     // Never hand back (or leak) a socket we could not set up.
-    socket.data.close();
+    socket.end();
     throw connectError(err, process.platform);
   }
 }
 
 function failed(err: unknown): never {
   throw connectError(err, process.platform);
+}
+
+function mapError(err: unknown): unknown {
+  return connectError(err, process.platform);
+}
+
+/** The literal connect (`src/_literal_connect.ts`): one promise per dial. */
+function connectLiteral(
+  endpoint: Endpoint,
+  fail: (error: unknown) => never,
+): Promise<BunConn> {
+  let pending: Promise<BunSocketLike<Link>>;
+  try {
+    pending = openSocket(endpoint);
+  } catch (err) {
+    return Promise.reject(mapError(err)).then(undefined, fail);
+  }
+  return pending.then(opened, failVia(fail, mapError));
 }
 
 function connectWatching(
@@ -102,7 +130,7 @@ function connectWatching(
     });
     let pending: Promise<BunSocketLike<Link>>;
     try {
-      pending = openSocket(endpoint, new Link());
+      pending = openSocket(endpoint);
     } catch (err) {
       unwatch();
       reject(connectError(err, process.platform));
@@ -111,10 +139,9 @@ function connectWatching(
     pending.then((socket) => {
       unwatch();
       if (aborted) {
-        socket.data.close();
+        socket.end();
         return;
       }
-      socket.data.remote = knownRemoteAddr(endpoint);
       try {
         resolve(opened(socket));
       } catch (err) {
@@ -129,8 +156,8 @@ function connectWatching(
 
 /**
  * The Bun dialer for the core's `dial()`: `Bun.connect({ hostname, port,
- * allowHalfOpen: true, socket })` to the one address it is given, then
- * `setNoDelay(true)` (Go's default).
+ * allowHalfOpen: true, socket })` to the one address it is given; Bun
+ * turns TCP_NODELAY on itself (Go's default).
  *
  * A failed connect rejects with a `SyscallError` (`connect: connection
  * refused`, `code` `"ECONNREFUSED"`, Bun's error as `cause`).
@@ -170,3 +197,4 @@ export const dialer: Dialer<BunConn> = {
   startTls,
 };
 acceptNeverAborted(dialer);
+offerLiteralConnect(dialer, connectLiteral);

@@ -10,7 +10,7 @@ import type { StartTLSOptions, TLSResult } from "../src/types.ts";
 import { closedDuringHandshake, isIPLiteral, tlsError } from "./_tls_common.ts";
 import { watchAbort } from "./_conn.ts";
 import type { BunSocketLike, BunTLSUpgradeSettings } from "./_bun_types.ts";
-import { type BunConn, BunTLSConn, HANDLERS, Link } from "./_bun_conn.ts";
+import { type BunConn, BunTLSConn, Link, TLS_HANDLERS } from "./_bun_conn.ts";
 
 /** The ALPN list in the TLS wire format Bun takes: length-prefixed names. */
 function alpnWire(protocols: string[]): ArrayBuffer {
@@ -63,8 +63,7 @@ export function startTls(
   const oldLink = raw.data;
   return new Promise<TLSResult<BunConn>>((resolve, reject) => {
     const ip = isIPLiteral(serverName);
-    const link = new Link();
-    link.remote = conn.remoteAddr;
+    const link = new Link(undefined, conn.remoteAddr);
     let tls: BunSocketLike<Link> | undefined;
     let settled = false;
     const fail = (err: unknown) => {
@@ -142,7 +141,11 @@ export function startTls(
       if (alpnProtocols !== undefined && alpnProtocols.length > 0) {
         settings.ALPNProtocols = alpnWire(alpnProtocols);
       }
-      [, tls] = raw.upgradeTLS({ data: link, tls: settings, socket: HANDLERS });
+      [, tls] = raw.upgradeTLS({
+        data: link,
+        tls: settings,
+        socket: TLS_HANDLERS,
+      });
       link.socket ??= tls;
     } catch (err) {
       // A bad argument (an ALPN name too long) stays what it is.

@@ -14,6 +14,7 @@ import type {
   TLSResult,
 } from "../src/types.ts";
 import { acceptNeverAborted, NEVER_ABORTED } from "../src/_shared_signal.ts";
+import { failVia, offerLiteralConnect } from "../src/_literal_connect.ts";
 import { connectError } from "./_errno.ts";
 import { tlsError } from "./_tls_common.ts";
 import { connectHost } from "./_conn.ts";
@@ -88,6 +89,29 @@ function connected(conn: DenoConn): DenoConn {
 
 function failed(err: unknown): never {
   throw connectError(err, Deno.build.os);
+}
+
+function mapError(err: unknown): unknown {
+  return connectError(err, Deno.build.os);
+}
+
+/** The literal connect (`src/_literal_connect.ts`): one promise per dial. */
+function connectLiteral(
+  endpoint: Endpoint,
+  fail: (error: unknown) => never,
+): Promise<DenoConn> {
+  let pending: Promise<DenoConn>;
+  try {
+    pending = Deno.connect({
+      hostname: connectHost(endpoint),
+      port: endpoint.port,
+      transport: "tcp",
+      autoSelectFamily: false,
+    });
+  } catch (err) {
+    return Promise.reject(mapError(err)).then(undefined, fail);
+  }
+  return pending.then(connected, failVia(fail, mapError));
 }
 
 async function connectWatching(
@@ -214,3 +238,4 @@ export const dialer: Dialer<DenoConn | DenoTLSConn> = {
   startTls,
 };
 acceptNeverAborted(dialer);
+offerLiteralConnect(dialer, connectLiteral);

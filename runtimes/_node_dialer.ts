@@ -1,12 +1,12 @@
 /**
  * The Node dialer: one `net.connect()` per endpoint, with Node's own family
- * selection off, `TCP_NODELAY` on (Go's default) and half-close allowed, and
- * a {@linkcode NodeConn} that adds web streams to the `net.Socket`.
+ * selection off, `TCP_NODELAY` on (Go's default) and `allowHalfOpen` off (as
+ * `net.connect` sets it up), and a {@linkcode NodeConn} that adds web streams to the `net.Socket`.
  *
  * @module
  */
 
-import { connect as netConnect, type Socket } from "node:net";
+import { Socket, type TcpSocketConnectOpts } from "node:net";
 import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import process from "node:process";
 import type {
@@ -21,6 +21,7 @@ import type {
 } from "../src/types.ts";
 import { closedDuringHandshake, isIPLiteral, tlsError } from "./_tls_common.ts";
 import { acceptNeverAborted, NEVER_ABORTED } from "../src/_shared_signal.ts";
+import { offerLiteralConnect } from "../src/_literal_connect.ts";
 import { connectError } from "./_errno.ts";
 import {
   checkChunk,
@@ -32,6 +33,124 @@ import {
 } from "./_conn.ts";
 
 function noop(): void {}
+
+/** This end's address as the socket reports it (`""`, 0 once it is gone). */
+function localOf(socket: Socket): NetAddr {
+  return { hostname: socket.localAddress ?? "", port: socket.localPort ?? 0 };
+}
+
+/** Reads a connection's local address before its socket forgets it. */
+let keepLocal: (conn: NodeConn) => void;
+/** Fails a connection's streams with its socket's error. */
+let connFailed: (conn: NodeConn, err: Error) => void;
+
+/** Where a socket keeps the {@linkcode NodeConn} made of it. */
+const CONN = Symbol("nettrace.conn");
+type OwnedSocket = Socket & { [CONN]?: NodeConn };
+
+/** Starts a dialled socket's connect; see {@linkcode DialSocket}. */
+let beginConnect: (
+  socket: DialSocket,
+  options: TcpSocketConnectOpts,
+  signal: AbortSignal,
+  fail: ((error: unknown) => never) | undefined,
+  remote: NetAddr | undefined,
+) => Promise<NodeConn>;
+/** Tells a dialled socket the connection made of it. */
+let attachConn: (socket: DialSocket, conn: NodeConn) => void;
+
+/**
+ * The `net.Socket` the dialer connects: it carries its pending connect in
+ * private fields (so the connect's listeners are shared by every dial, no
+ * closures, and nothing shows on the socket), and has its connection keep
+ * the local address before Node forgets it on destroy (`localAddr` is
+ * read lazily).
+ */
+class DialSocket extends Socket {
+  #resolve: ((conn: NodeConn) => void) | undefined = undefined;
+  #reject: ((err: unknown) => void) | undefined = undefined;
+  #unwatch: (() => void) | undefined = undefined;
+  #fail: ((error: unknown) => never) | undefined = undefined;
+  #remote: NetAddr | undefined = undefined;
+  #conn: NodeConn | undefined = undefined;
+
+  override _destroy(
+    error: Error | null,
+    callback: (error?: Error | null) => void,
+  ): void {
+    if (this.#conn !== undefined) keepLocal(this.#conn);
+    super._destroy(error, callback);
+  }
+
+  static {
+    beginConnect = (socket, options, signal, fail, remote) => {
+      const { promise, resolve, reject } = Promise.withResolvers<NodeConn>();
+      socket.#resolve = resolve;
+      socket.#reject = reject;
+      socket.#fail = fail;
+      socket.#remote = remote;
+      // The shared signal that never aborts is not watched.
+      if (signal !== NEVER_ABORTED) {
+        socket.#unwatch = watchAbort(signal, (reason) => {
+          DialSocket.#settle(socket);
+          // A connect error may already be queued for the next tick: the
+          // socket's 'error' listener drops it now.
+          socket.destroy();
+          reject(reason);
+        });
+      }
+      // Shared by every dial: 'connect' fires once (the listener stays),
+      // and the 'error' listener serves the socket's whole life (the
+      // connect, then the connection).
+      socket.on("connect", DialSocket.#onConnect);
+      socket.on("error", DialSocket.#onError);
+      socket.connect(options);
+      return promise;
+    };
+    attachConn = (socket, conn) => {
+      socket.#conn = conn;
+    };
+  }
+
+  static #settle(socket: DialSocket): void {
+    if (socket.#unwatch !== undefined) {
+      socket.#unwatch();
+      socket.#unwatch = undefined;
+    }
+    socket.#resolve = undefined;
+    socket.#reject = undefined;
+  }
+
+  static #onConnect(this: DialSocket): void {
+    const resolve = this.#resolve;
+    if (resolve === undefined) return;
+    const conn = new NodeConn(this, this.#remote);
+    DialSocket.#settle(this);
+    resolve(conn);
+  }
+
+  static #onError(this: DialSocket, err: Error): void {
+    const reject = this.#reject;
+    if (reject === undefined) {
+      // The connection's error, or one after a failed or aborted connect.
+      if (this.#conn !== undefined) connFailed(this.#conn, err);
+      return;
+    }
+    const fail = this.#fail;
+    DialSocket.#settle(this);
+    this.destroy();
+    const error = connectError(err, process.platform);
+    if (fail === undefined) {
+      reject(error);
+      return;
+    }
+    try {
+      fail(error);
+    } catch (dialError) {
+      reject(dialError);
+    }
+  }
+}
 
 /**
  * A TCP connection made by the Node dialer: the `net.Socket` itself as
@@ -52,9 +171,11 @@ function noop(): void {}
  *   reused at once. `close()` half-closes (`socket.end()`, a FIN; reading
  *   goes on); `abort()` closes the connection.
  *
- * The socket is opened with `allowHalfOpen: true`, as Go and Deno behave:
- * after the peer's FIN the connection can still be written to, until it is
- * closed or its `writable` is closed.
+ * The socket is opened with `allowHalfOpen: false`, as `net.connect` opens
+ * it: after the peer's FIN the socket ends its side too and closes, so
+ * Node-API clients notice a server that hung up. `dial(address, {
+ * allowHalfOpen: true })` (or setting `socket.allowHalfOpen = true`) keeps
+ * it writable after the peer's FIN, as Go and Deno behave.
  *
  * @example Reading and writing through the web streams
  * ```ts ignore
@@ -82,10 +203,9 @@ function noop(): void {}
 export class NodeConn implements Conn {
   /** The connected `net.Socket`. */
   readonly socket: Socket;
-  /** This end's address, read when the connection was made. */
-  readonly localAddr: NetAddr;
-  /** The peer's address, read when the connection was made. */
+  /** The peer's address, from the endpoint or read when connected. */
   readonly remoteAddr: NetAddr;
+  #local: NetAddr | undefined;
   #readable: ReadableStream<Uint8Array> | undefined;
   #writable: WritableStream<Uint8Array> | undefined;
   #writableController: WritableStreamDefaultController | undefined;
@@ -103,21 +223,46 @@ export class NodeConn implements Conn {
    */
   constructor(socket: Socket, remoteAddr?: NetAddr) {
     this.socket = socket;
-    this.localAddr = {
-      hostname: socket.localAddress ?? "",
-      port: socket.localPort ?? 0,
-    };
     this.remoteAddr = remoteAddr ?? {
       hostname: socket.remoteAddress ?? "",
       port: socket.remotePort ?? 0,
     };
+    // The dialer's sockets keep the local address as they are destroyed
+    // (Node forgets it then); any other is read now.
     // Node throws an 'error' event that nobody listens to; a connection
     // nobody reads (a race loser, an idle pool member) must not crash the
-    // process when the peer resets it.
-    socket.on("error", (err: Error) => {
-      this.#error ??= err;
-      this.#writableController?.error(err);
-    });
+    // process when the peer resets it. One listener for all connections:
+    // the dialer's sockets have theirs from the connect on.
+    if (socket instanceof DialSocket) {
+      attachConn(socket, this);
+      return;
+    }
+    this.#local = localOf(socket);
+    (socket as OwnedSocket)[CONN] = this;
+    socket.on("error", NodeConn.#onSocketError);
+  }
+
+  static #onSocketError(this: Socket, err: Error): void {
+    const conn = (this as OwnedSocket)[CONN];
+    if (conn !== undefined) connFailed(conn, err);
+  }
+
+  /**
+   * This end's address: read from the socket on first access (a
+   * `getsockname()` and three property sets in Node, so not for a
+   * connection nobody asks), or as the socket is destroyed if nobody had
+   * (Node forgets it then).
+   */
+  get localAddr(): NetAddr {
+    return this.#local ??= localOf(this.socket);
+  }
+
+  static {
+    keepLocal = (conn) => void (conn.#local ??= localOf(conn.socket));
+    connFailed = (conn, err) => {
+      conn.#error ??= err;
+      conn.#writableController?.error(err);
+    };
   }
 
   /** Bytes from the peer; built on first access. */
@@ -333,57 +478,58 @@ function startTls(
   });
 }
 
+// The peer's address of each endpoint the dialer was given, known without
+// asking the socket (the core hands the same endpoint object to every dial
+// of one IP literal); null when the socket must say.
+const REMOTE = new WeakMap<Endpoint, NetAddr | null>();
+
+function remoteOf(endpoint: Endpoint): NetAddr | undefined {
+  let remote = REMOTE.get(endpoint);
+  if (remote === undefined) {
+    const known = knownRemoteAddr(endpoint);
+    remote = known === undefined ? null : Object.freeze(known);
+    REMOTE.set(endpoint, remote);
+  }
+  return remote ?? undefined;
+}
+
 function connect(
   endpoint: Endpoint,
   { signal }: ConnectOptions,
 ): Promise<NodeConn> {
+  return start(endpoint, signal, undefined);
+}
+
+/** The literal connect (`src/_literal_connect.ts`): one promise per dial. */
+function connectLiteral(
+  endpoint: Endpoint,
+  fail: (error: unknown) => never,
+): Promise<NodeConn> {
+  return start(endpoint, NEVER_ABORTED, fail);
+}
+
+function start(
+  endpoint: Endpoint,
+  signal: AbortSignal,
+  fail: ((error: unknown) => never) | undefined,
+): Promise<NodeConn> {
   if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<NodeConn>((resolve, reject) => {
-    const socket = netConnect({
-      host: connectHost(endpoint),
-      port: endpoint.port,
-      family: endpoint.family,
-      autoSelectFamily: false,
-      noDelay: true,
-      allowHalfOpen: true,
-    });
-    const settle = () => {
-      unwatch();
-      socket.off("connect", onConnect);
-      socket.off("error", onError);
-    };
-    const onConnect = () => {
-      const conn = new NodeConn(socket, knownRemoteAddr(endpoint));
-      settle();
-      resolve(conn);
-    };
-    const onError = (err: Error) => {
-      settle();
-      socket.on("error", noop);
-      socket.destroy();
-      reject(connectError(err, process.platform));
-    };
-    // The shared signal that never aborts is not watched.
-    const unwatch = signal === NEVER_ABORTED ? noop : watchAbort(
-      signal,
-      (reason) => {
-        settle();
-        // A connect error may already be queued for the next tick.
-        socket.on("error", noop);
-        socket.destroy();
-        reject(reason);
-      },
-    );
-    // Both remove both (settle), so `on` is `once` here, without once's
-    // wrapper per listener.
-    socket.on("connect", onConnect);
-    socket.on("error", onError);
-  });
+  const options = {
+    host: connectHost(endpoint),
+    port: endpoint.port,
+    family: endpoint.family,
+    autoSelectFamily: false,
+    noDelay: true,
+    allowHalfOpen: false,
+  };
+  // net.connect(options) is `new Socket(options).connect(options)`.
+  const socket = new DialSocket(options);
+  return beginConnect(socket, options, signal, fail, remoteOf(endpoint));
 }
 
 /**
  * The Node dialer for the core's `dial()`: `net.connect({ host, port,
- * family, autoSelectFamily: false, noDelay: true, allowHalfOpen: true })` to
+ * family, autoSelectFamily: false, noDelay: true, allowHalfOpen: false })` to
  * the one address it is given.
  *
  * A failed connect rejects with a `SyscallError` (`connect: connection
@@ -417,3 +563,4 @@ export const dialer: Dialer<NodeConn> = {
   startTls,
 };
 acceptNeverAborted(dialer);
+offerLiteralConnect(dialer, connectLiteral);

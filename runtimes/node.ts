@@ -43,6 +43,20 @@ export {
   type DiagnosticsMessages,
 } from "./_diagnostics.ts";
 export { createResolver, dialer, resolver };
+export {
+  createConnection,
+  type CreateConnectionOptions,
+  NettraceSocket,
+} from "./_node_socket.ts";
+export {
+  createLookup,
+  type CreateLookupOptions,
+  lookup,
+  type LookupAddress,
+  type LookupCallback,
+  type NodeLookup,
+  type NodeLookupOptions,
+} from "./_node_lookup.ts";
 
 /**
  * This adapter's connection history (RFC 8305 §4): how recent attempts to
@@ -81,6 +95,13 @@ export interface RuntimeDialOptions extends DialOptions {
    * @default {resolver}
    */
   resolver?: Resolver;
+  /**
+   * Keep the socket writable after the peer's FIN (Go's and Deno's
+   * behaviour). Off by default, as `net.connect` sets a socket up: the
+   * socket ends its side and closes when the peer does.
+   * @default {false}
+   */
+  allowHalfOpen?: boolean;
 }
 
 const adapterDial = bindDial({ resolver, dialer });
@@ -150,5 +171,10 @@ export function dial(
   address: string,
   options?: RuntimeDialOptions,
 ): Promise<NodeConn> {
-  return adapterDial(address, options);
+  const pending = adapterDial(address, options);
+  if (options?.allowHalfOpen !== true) return pending;
+  return pending.then((conn) => {
+    conn.socket.allowHalfOpen = true;
+    return conn;
+  });
 }

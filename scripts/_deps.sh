@@ -105,3 +105,70 @@ ensure_netns_tools() {
   apt_install_if_allowed "the netns phase" "${pkgs[@]}" || true
   return 0
 }
+
+# ensure_go_tool: the Go differential check of the netns phase
+# (tests/netns/go_diff_test.ts) needs `go` (Debian's golang-go). Heavier than
+# the netns tools, so it is installed only when asked for: as root, on a
+# machine with apt-get, and with CI=true (.ci/run) or NETTRACE_APT=1;
+# otherwise it says why and the check skips with the reason. Never fatal;
+# tried once per run; NETTRACE_NO_APT=1 turns it off.
+ensure_go_tool() {
+  [[ -z "${NETTRACE_GO_TOOL_TRIED:-}" ]] || return 0
+  export NETTRACE_GO_TOOL_TRIED=1
+  command -v go >/dev/null 2>&1 && return 0
+  [[ "${NETTRACE_NO_APT:-}" != 1 ]] || return 0
+  if [[ "${CI:-}" != true && "${NETTRACE_APT:-}" != 1 ]]; then
+    echo "deps: the Go check needs golang-go; not installing it (set NETTRACE_APT=1, or CI=true)" >&2
+    return 0
+  fi
+  if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "deps: the Go check needs golang-go; not root or no apt-get, so it will skip" >&2
+    return 0
+  fi
+  echo "deps: apt-get install golang-go (for the Go check of the netns phase)" >&2
+  if ! {
+    DEBIAN_FRONTEND=noninteractive timeout 300 apt-get update -q &&
+      DEBIAN_FRONTEND=noninteractive timeout 600 \
+        apt-get install -y -q --no-install-recommends golang-go
+  } </dev/null >&2; then
+    echo "deps: apt-get failed; the Go check will skip" >&2
+  fi
+  return 0
+}
+
+# ensure_db_servers: the recipe tests (tests/recipes/) run real npm clients
+# against PostgreSQL 15, Redis and MariaDB from Debian (postgresql,
+# redis-server, mariadb-server). When one is missing it installs them only
+# when CI=true or NETTRACE_APT=1, as root, with apt-get; no system service is
+# started (a policy-rc.d that denies starts is put in place for the install
+# when none exists; the tests start their own servers on free loopback ports
+# with throw-away data directories). Never fatal: otherwise the recipe tests
+# skip with a one-line reason. Tried once per run.
+ensure_db_servers() {
+  [[ -z "${NETTRACE_DB_SERVERS_TRIED:-}" ]] || return 0
+  export NETTRACE_DB_SERVERS_TRIED=1
+  [[ "${CI:-}" == true || "${NETTRACE_APT:-}" == 1 ]] || return 0
+  local pkgs=()
+  [[ -x /usr/lib/postgresql/15/bin/postgres ]] || pkgs+=(postgresql)
+  command -v redis-server >/dev/null 2>&1 || pkgs+=(redis-server)
+  [[ -x /usr/sbin/mariadbd ]] || command -v mariadbd >/dev/null 2>&1 || pkgs+=(mariadb-server)
+  ((${#pkgs[@]} > 0)) || return 0
+  if [[ "$(id -u)" != 0 ]] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "deps: the recipe tests need ${pkgs[*]}; not root or no apt-get, so they will skip" >&2
+    return 0
+  fi
+  local policy=/usr/sbin/policy-rc.d made_policy=0
+  if [[ ! -e "$policy" ]]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && made_policy=1
+  fi
+  echo "deps: apt-get install ${pkgs[*]} (for the recipe tests)" >&2
+  if ! {
+    DEBIAN_FRONTEND=noninteractive timeout 300 apt-get update -q &&
+      DEBIAN_FRONTEND=noninteractive timeout 600 \
+        apt-get install -y -q --no-install-recommends "${pkgs[@]}"
+  } </dev/null >&2; then
+    echo "deps: apt-get failed; the recipe tests will skip" >&2
+  fi
+  ((made_policy)) && rm -f "$policy"
+  return 0
+}

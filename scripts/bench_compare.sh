@@ -11,7 +11,7 @@
 #                                 the driver; writes to a temp dir only
 #
 # Per runtime, each in its own process:
-#   scenarios a, b-localhost, c, e-fixture, tls, undici, undici-https,
+#   scenarios a, cycle, b-localhost, c, e-fixture, tls, undici, undici-https,
 #             scheduler, singleflight
 #   --mem native, --mem nettrace    10,000 dials in flight at once (5 each)
 #   --leak native, --leak nettrace  100,000 sequential dials, then GC
@@ -69,7 +69,7 @@ run() { # run RUNTIME OUT_FILE ARGS...
 }
 
 for rt in "${runtimes[@]}"; do
-  run "$rt" "$rt-scenarios.json" --scenarios a,b-localhost,c,e-fixture,tls,undici,undici-https,scheduler,singleflight
+  run "$rt" "$rt-scenarios.json" --scenarios a,cycle,b-localhost,c,e-fixture,tls,undici,undici-https,scheduler,singleflight
   # RSS growth is noisy (page granularity, allocator, GC heuristics): five
   # runs of each, alternating, and the report takes the median.
   for i in 1 2 3 4 5; do

@@ -13,7 +13,7 @@
 #   lint     deno lint   (recommended + jsr rules, incl. no-unused-vars and
 #                         no-slow-types)
 #   doc      deno doc --lint mod.ts runtimes/{deno,bun,node}.ts
-#            integrations/undici.ts integrations/fetch.ts (those present); not integrations/otel.ts,
+#            integrations/undici.ts integrations/fetch.ts integrations/http_agent.ts (those present); not integrations/otel.ts,
 #            whose public types are @opentelemetry/api's own (Tracer,
 #            Context), which doc lint reports as private types it cannot see
 #   types    deno check   (the whole workspace: mod.ts, src, runtimes, tests,
@@ -113,7 +113,7 @@ existing() { # existing FILE...: print the arguments that exist
 
 check_doc_lint() {
   local files
-  mapfile -t files < <(existing mod.ts runtimes/deno.ts runtimes/bun.ts runtimes/node.ts integrations/undici.ts integrations/fetch.ts)
+  mapfile -t files < <(existing mod.ts runtimes/deno.ts runtimes/bun.ts runtimes/node.ts integrations/undici.ts integrations/fetch.ts integrations/http_agent.ts)
   "$DENO" doc --lint "${files[@]}"
 }
 

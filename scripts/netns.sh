@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
-# The namespace phase of scripts/test.sh: runs tests/netns/netns_test.ts and
-# tests/netns/fault_matrix_test.ts (one invocation) on each runtime inside a
+# The namespace phase of scripts/test.sh: runs tests/netns/netns_test.ts,
+# tests/netns/fault_matrix_test.ts and tests/netns/fetch_netns_test.ts (one
+# invocation) on each runtime inside a
 # network namespace of its own, with a DNS zone served by dnsmasq and
-# connect faults made by nftables and routes. Needs root, `ip` (iproute2),
+# connect faults made by nftables and routes; then the Go differential check
+# tests/netns/go_diff_test.ts (one more invocation per runtime), which runs
+# Go's own net.Dialer (tests/netns/go/trace.go, built here with Debian's
+# golang-go) beside the runtime's dial and compares hooks and error texts.
+# Without `go` the Go check is skipped with its reason (one skipped test per
+# runtime); `go` is installed by ensure_go_tool (scripts/_deps.sh) only as
+# root with CI=true or NETTRACE_APT=1. Needs root, `ip` (iproute2),
 # `nft` (nftables) and `dnsmasq` (dnsmasq-base); without them it prints why
 # and "netns: 0 passed, 0 failed, N skipped" and exits 0.
 #
@@ -13,7 +20,8 @@
 # (the runtimes among its words; words other than deno/bun/node, such as
 # test.sh's "netns", are ignored; none at all means all three, so
 # `NETTRACE_RUNTIMES=netns npm test` runs only this phase, on every runtime),
-# NETTRACE_NETNS_TIMEOUT (seconds per runtime, default 120).
+# NETTRACE_NETNS_TIMEOUT (seconds per runtime, default 120; the same again
+# for the Go check), NETTRACE_GO (the go command, default `go`).
 #
 # The network rule (shared/TESTING.md): every packet stays inside the
 # namespace. It has only `lo` (no default route, no other link), so a client
@@ -37,13 +45,18 @@
 #   2001:db8:ff::2      no     route prohibit     198.18.255.2
 #   2001:db8:ff::3      no     route blackhole    198.18.255.3
 #   2001:db8:ff::9      no     no route at all    198.18.255.9
+#                                              198.18.0.9 (on lo): UDP to
+#                                              port 53 dropped, a DNS server
+#                                              that never answers
 # history.test (IPv6 dropped, IPv4 fine, as v6drop.test) is for the
 # connection-history tests only; svc.test (as dual.test) also has an HTTPS
 # record with alpn, port and both hints, for the resolvers' lookupService. The fault matrix
 # (tests/netns/fault_matrix_test.ts, run with it) has m-<v6>-<v4>.test for
 # every pair of the faults ok, refused, hang, unreachable, prohibited and
 # slow (the addresses above), and m-empty6.test / m-empty4.test (one family
-# only); nx.test does not exist.
+# only); nx.test does not exist. For the Go check: nodata.test exists with a
+# TXT record only (NODATA for A and AAAA), and dnsmasq forwards
+# slowdns.test to 198.18.0.9, which never answers (a lookup that hangs).
 # tcp_syn_retries=1 in the namespace: a dropped connect fails after ~3 s.
 #
 # Output: the runtimes' own output, one line per runtime
@@ -63,6 +76,11 @@ BIN="${NETTRACE_BIN:-$BIN}"
 TEST_FILE="tests/netns/netns_test.ts"
 # Run with it, in the same invocation: the fault matrix.
 MATRIX_FILE="tests/netns/fault_matrix_test.ts"
+# And createFetch() with IPv6 blackholed, beside the runtime's own fetch.
+FETCH_FILE="tests/netns/fetch_netns_test.ts"
+# The Go differential check, in an invocation of its own, and its reference.
+GO_DIFF_FILE="tests/netns/go_diff_test.ts"
+GO_TRACE_SRC="tests/netns/go/trace.go"
 PER_RUNTIME_TIMEOUT="${NETTRACE_NETNS_TIMEOUT:-120}"
 NS="nettrace-$$"
 DNS_ADDR="127.0.0.1"
@@ -79,7 +97,8 @@ if ((${#runtimes[@]} == 0)); then runtimes=(deno bun node); fi
 # file, like each test file registers when it is run outside a namespace).
 skip() {
   echo "netns: skipped: $1"
-  echo "netns: 0 passed, 0 failed, $((${#runtimes[@]} * 2)) skipped"
+  # Per runtime: the suite's two files and the Go check.
+  echo "netns: 0 passed, 0 failed, $((${#runtimes[@]} * 3)) skipped"
   exit 0
 }
 
@@ -113,6 +132,9 @@ for rt in "${runtimes[@]}"; do
 done
 [[ -f "$TEST_FILE" ]] || fail "$TEST_FILE missing"
 [[ -f "$MATRIX_FILE" ]] || fail "$MATRIX_FILE missing"
+[[ -f "$FETCH_FILE" ]] || fail "$FETCH_FILE missing"
+[[ -f "$GO_DIFF_FILE" ]] || fail "$GO_DIFF_FILE missing"
+[[ -f "$GO_TRACE_SRC" ]] || fail "$GO_TRACE_SRC missing"
 
 # ── teardown (always) ───────────────────────────────────────────────────────
 TMP="$(mktemp -d /tmp/nettrace-netns.XXXXXX)"
@@ -175,7 +197,7 @@ ip -n "$NS" link set lo up || fail "lo up"
 V6_ON_LO=(2001:db8:1::1 2001:db8:1::2 2001:db8:1::3 2001:db8:1::4
   2001:db8:1::5 2001:db8:1::6 2001:db8:1::7 2001:db8:1::8)
 V4_ON_LO=(198.18.0.1 198.18.0.2 198.18.0.3 198.18.0.4
-  198.18.0.5 198.18.0.6 198.18.0.7 198.18.0.8)
+  198.18.0.5 198.18.0.6 198.18.0.7 198.18.0.8 198.18.0.9)
 for a in "${V6_ON_LO[@]}"; do
   ip -n "$NS" -6 addr add "$a/128" dev lo nodad || fail "address $a"
 done
@@ -221,6 +243,13 @@ table inet nettrace {
   chain output {
     type filter hook output priority filter; policy accept;
     tcp flags & (syn | ack) == syn jump faults
+  }
+  # A DNS server that never answers: dropped on input, so the sender's
+  # sendto() succeeds (a drop on output fails it with EPERM, and dnsmasq
+  # answers REFUSED at once).
+  chain input {
+    type filter hook input priority filter; policy accept;
+    ip daddr 198.18.0.9 udp dport 53 drop
   }
   chain faults {
     ip daddr @drop4 drop
@@ -316,6 +345,7 @@ ip netns exec "$NS" dnsmasq --keep-in-foreground --conf-file=/dev/null \
   --no-resolv --no-hosts --no-poll --local=/test/ --local-ttl=30 \
   --listen-address="$DNS_ADDR" --bind-interfaces --port="$DNS_PORT" \
   --pid-file= --log-queries --log-facility=- "${records[@]}" \
+  --txt-record=nodata.test,nodata --server=/slowdns.test/198.18.0.9 \
   </dev/null >"$DNSMASQ_LOG" 2>&1 &
 DNSMASQ_PID=$!
 ready=0
@@ -347,30 +377,47 @@ total_p=0
 total_f=0
 total_s=0
 lines=()
-for rt in "${runtimes[@]}"; do
+
+# run_suite RUNTIME LABEL ENV... -- FILES...: one invocation of RUNTIME's test
+# runner on FILES inside the namespace (ENV: extra VAR=value words), its
+# counts added to the totals and a line "LABEL: N passed, …" kept.
+run_suite() {
+  local rt="$1" label="$2"
+  shift 2
+  local envs=()
+  while [[ "$1" != "--" ]]; do
+    envs+=("$1")
+    shift
+  done
+  shift
+  local files=("$@") cmd=() f
   case "$rt" in
-    deno) cmd=("$BIN/deno" test -A "$TEST_FILE" "$MATRIX_FILE") ;;
-    bun) cmd=("$BIN/bun" test "./$TEST_FILE" "./$MATRIX_FILE") ;;
+    deno) cmd=("$BIN/deno" test -A "${files[@]}") ;;
+    bun)
+      cmd=("$BIN/bun" test)
+      for f in "${files[@]}"; do cmd+=("./$f"); done
+      ;;
     node) cmd=("$BIN/node" --test --test-concurrency=1 --test-reporter=spec
-      "$TEST_FILE" "$MATRIX_FILE") ;;
+      "${files[@]}") ;;
   esac
-  log="$TMP/$rt.log"
+  local log
+  log="$TMP/$rt.$((++RUN_COUNT)).log"
   echo
-  echo "────── netns $rt: ip netns exec $NS ${cmd[*]} ──────"
-  start=$SECONDS
+  echo "────── $label: ip netns exec $NS ${cmd[*]} ──────"
+  local start=$SECONDS rc
   # In the background, so that a signal to this script is handled at once
   # (bash runs traps only between foreground commands); the subshell's
   # status is the runtime's (pipefail; tee succeeds).
   (
     ip netns exec "$NS" env NETTRACE_NETNS="$NS" \
-      NETTRACE_NETNS_DNS="$DNS_ADDR:$DNS_PORT" NO_COLOR=1 \
+      NETTRACE_NETNS_DNS="$DNS_ADDR:$DNS_PORT" NO_COLOR=1 "${envs[@]}" \
       timeout --kill-after=10 "$PER_RUNTIME_TIMEOUT" "${cmd[@]}" \
       </dev/null 2>&1 | tee "$log.raw"
   ) &
   wait "$!"
   rc=$?
   strip_ansi <"$log.raw" >"$log"
-  p="" f="" s="" have=0
+  local p="" f="" s="" have=0 line
   case "$rt" in
     deno)
       line="$(grep -E '^(ok|FAILED) \| [0-9]+ passed' "$log" | tail -n 1)"
@@ -394,7 +441,8 @@ for rt in "${runtimes[@]}"; do
       grep -qE "^ℹ pass [0-9]+\$" "$log" && have=1
       ;;
   esac
-  p="${p:-0}" f="${f:-0}" s="${s:-0}" note=""
+  p="${p:-0}" f="${f:-0}" s="${s:-0}"
+  local note=""
   if ((rc == 124 || rc == 137)); then
     note=" (timed out after ${PER_RUNTIME_TIMEOUT}s)"
     ((f < 1)) && f=1
@@ -408,8 +456,47 @@ for rt in "${runtimes[@]}"; do
   total_p=$((total_p + p))
   total_f=$((total_f + f))
   total_s=$((total_s + s))
-  lines+=("netns $rt: $p passed, $f failed, $s skipped ($((SECONDS - start))s)$note")
+  lines+=("$label: $p passed, $f failed, $s skipped ($((SECONDS - start))s)$note")
+}
+RUN_COUNT=0
+
+for rt in "${runtimes[@]}"; do
+  run_suite "$rt" "netns $rt" -- "$TEST_FILE" "$MATRIX_FILE" "$FETCH_FILE"
 done
+
+# ── the Go differential check ───────────────────────────────────────────────
+# Go's reference program, built once (standard library only, nothing
+# fetched: GOPROXY=off, caches in the temp dir; CGO_ENABLED=0, so Go uses
+# its own resolver, the one the check compares with).
+go_skip=""
+if declare -F ensure_go_tool >/dev/null; then
+  ensure_go_tool # installs golang-go as root when CI=true or NETTRACE_APT=1
+fi
+GO="${NETTRACE_GO:-go}"
+if ! command -v "$GO" >/dev/null 2>&1; then
+  go_skip="'$GO' not found (apt-get install golang-go; as root, CI=true or NETTRACE_APT=1 installs it)"
+else
+  mkdir -p "$TMP/go"
+  if ! env GOCACHE="$TMP/go/cache" GOPATH="$TMP/go/path" GOPROXY=off \
+    GOFLAGS= GO111MODULE=on CGO_ENABLED=0 GOTOOLCHAIN=local \
+    "$GO" build -o "$TMP/go/trace" "$GO_TRACE_SRC" </dev/null >"$TMP/go/build.log" 2>&1; then
+    cat "$TMP/go/build.log" >&2
+    fail "go build $GO_TRACE_SRC"
+  fi
+fi
+if [[ -n "$go_skip" ]]; then
+  echo
+  echo "netns go-diff: skipped: $go_skip"
+  total_s=$((total_s + ${#runtimes[@]}))
+  lines+=("netns go-diff: 0 passed, 0 failed, ${#runtimes[@]} skipped ($go_skip)")
+else
+  echo
+  echo "netns go-diff: $("$GO" version)"
+  for rt in "${runtimes[@]}"; do
+    run_suite "$rt" "netns go-diff $rt" NETTRACE_GO_TRACE="$TMP/go/trace" \
+      GODEBUG=netdns=go -- "$GO_DIFF_FILE"
+  done
+fi
 
 if ((total_f > 0)); then
   echo

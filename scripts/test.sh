@@ -11,13 +11,16 @@
 #   tests/*_deno_test.ts       Deno only
 #   tests/*_bun_test.ts        Bun only
 #   tests/*_node_test.ts       Node only
+#   tests/recipes/*_test.ts    the same suffix rules (real npm clients against
+#                              real servers; each skips with its reason when
+#                              a server or a package is absent)
 #   tests/netns/               not run here; see the netns phase below
 # With file arguments, the same suffix rules pick the runtimes per file and a
 # runtime left with no file is skipped.
 #
 # Commands (stdin is /dev/null, NO_COLOR=1, output also stripped of ANSI):
 #   deno: node_modules/.bin/deno test -A <files>      (sanitizers on: tests register through tests/_test.ts)
-#   bun:  node_modules/.bin/bun test <./files>
+#   bun:  node_modules/.bin/bun test --timeout 60000 <./files>
 #   node: node_modules/.bin/node --test --test-reporter=spec <files>
 # Each phase is bounded by NETTRACE_TEST_TIMEOUT seconds (default 900).
 #
@@ -135,8 +138,15 @@ if (($# > 0)); then
   done
 else
   shopt -s nullglob
-  for f in tests/*_test.ts; do add_file "$f"; done
+  for f in tests/*_test.ts tests/recipes/*_test.ts; do add_file "$f"; done
   shopt -u nullglob
+fi
+
+# The recipe tests need database servers (installed in CI only; see
+# ensure_db_servers in scripts/_deps.sh).
+if [[ "${files_for[node]}${files_for[deno]}${files_for[bun]}" == *tests/recipes/* ]] &&
+  declare -F ensure_db_servers >/dev/null; then
+  ensure_db_servers
 fi
 
 strip_ansi() { sed -E $'s/\x1b\\[[0-9;?]*[A-Za-z]//g; s/\r//g'; }
@@ -199,7 +209,10 @@ run_bun() {
   for x in "$@"; do
     case "$x" in /* | ./*) args+=("$x") ;; *) args+=("./$x") ;; esac
   done
-  run_phase bun "$log" "$BIN/bun" test "${args[@]}"
+  # Bun alone stops a test after 5 s; Deno and Node have no per-test limit.
+  # Some real-socket tests wait for the kernel (a SYN-SENT socket Bun cannot
+  # cancel goes when its listener does): give them what the others get.
+  run_phase bun "$log" "$BIN/bun" test --timeout 60000 "${args[@]}"
   rc=$?
   p="$(last_num '^ *([0-9]+) pass$' "$log")"
   f="$(last_num '^ *([0-9]+) fail$' "$log")"

@@ -15,10 +15,12 @@ import type { HistoryStore } from "./history.ts";
 import { callHook, type Trace } from "./trace.ts";
 import type { Dialer } from "./types.ts";
 import { toError } from "./_dial/foreign.ts";
-import { dialLiteral } from "./_dial/literal.ts";
-import type { CoreDialOptions } from "./_dial/options.ts";
+import { currentContext } from "./context.ts";
+import { contextTrace } from "./trace.ts";
+import { dialLiteral, dialPlain } from "./_dial/literal.ts";
+import { type CoreDialOptions, isPlain } from "./_dial/options.ts";
 import { historyOf } from "./_dial/order.ts";
-import { type DialPlan, planDial } from "./_dial/plan.ts";
+import { type DialPlan, plainLiteral, planDial } from "./_dial/plan.ts";
 import { DialRun } from "./_dial/run.ts";
 
 export type {
@@ -108,6 +110,17 @@ export function dial<C>(
   address: string,
   options: CoreDialOptions<C>,
 ): Promise<C> {
+  if (isPlain(options)) {
+    // The adapters' defaults (checked once, frozen) and a literal dialled
+    // before: nothing to plan unless the context brings a signal or trace.
+    const literal = plainLiteral(address);
+    if (literal !== undefined) {
+      const ctx = currentContext();
+      if (ctx.signal === undefined && contextTrace(ctx) === undefined) {
+        return dialPlain(options.dialer, literal);
+      }
+    }
+  }
   let plan: DialPlan<C>;
   let run: DialRun<C> | undefined;
   try {
@@ -138,13 +151,19 @@ function traced<C>(
   return promise.then(
     (conn) => {
       const winner = run?.winner;
-      callHook(trace, "dialDone", {
+      const info = {
         network,
         address,
         addr: winner?.addr ?? plan.fastAddr,
         family: winner?.family ?? plan.fastEndpoint!.family,
         attempt: winner?.attempt ?? 0,
-      });
+      };
+      const service = winner?.service;
+      callHook(
+        trace,
+        "dialDone",
+        service === undefined ? info : { ...info, service },
+      );
       return conn;
     },
     (error: unknown) => {

@@ -97,6 +97,7 @@ export interface DNSErrorOptions {
  * const err = new DNSError("no such host", "nosuch.test", { isNotFound: true });
  * console.log(err.message); // "lookup nosuch.test: no such host"
  * console.log(err.isNotFound); // true
+ * console.log(err.code); // "ENOTFOUND", as Node's dns.lookup says it
  * ```
  */
 export class DNSError extends Error {
@@ -112,6 +113,14 @@ export class DNSError extends Error {
   readonly isTimeout: boolean;
   /** The failure may go away if tried again. */
   readonly isTemporary: boolean;
+  /**
+   * The code Node's `dns.lookup` gives such a failure: `"ENOTFOUND"` (the
+   * name does not exist), `"EAI_AGAIN"` (a timeout or a temporary failure),
+   * `"ABORT_ERR"` (cancelled), else `"EAI_FAIL"`.
+   */
+  readonly code: string;
+  /** `"getaddrinfo"`, as on Node's lookup errors. */
+  readonly syscall: string;
 
   /**
    * Creates a lookup error.
@@ -134,6 +143,14 @@ export class DNSError extends Error {
     this.isNotFound = options.isNotFound ?? false;
     this.isTimeout = options.isTimeout ?? false;
     this.isTemporary = options.isTemporary ?? this.isTimeout;
+    this.code = this.isNotFound
+      ? "ENOTFOUND"
+      : reason === CANCELED
+      ? "ABORT_ERR"
+      : this.isTimeout || this.isTemporary
+      ? "EAI_AGAIN"
+      : "EAI_FAIL";
+    this.syscall = "getaddrinfo";
   }
 }
 
@@ -339,6 +356,13 @@ export class OpError extends Error {
   readonly addr: string | undefined;
   /** The underlying error: a `SyscallError`, a `DNSError`, an `AddrError`… */
   declare readonly cause: Error;
+  /**
+   * The cause's Node-style code (`"ECONNREFUSED"`, `"ENOTFOUND"`, a TLS
+   * error's code…), or `undefined` when it has none.
+   */
+  readonly code: string | undefined;
+  /** The cause's system call (`"connect"`, `"getaddrinfo"`), if any. */
+  readonly syscall: string | undefined;
 
   /**
    * Creates an operation error.
@@ -359,6 +383,8 @@ export class OpError extends Error {
     this.op = op;
     this.net = net;
     this.addr = options.addr;
+    this.code = errorCode(cause);
+    this.syscall = errorSyscall(cause);
   }
 }
 
@@ -369,6 +395,13 @@ export class OpError extends Error {
  * attempts started (or the lookup's errors when no attempt was made); the
  * message is the first of them, as Go reports it.
  *
+ * `code` and `syscall` are chosen as Node chooses them for the
+ * `AggregateError` of a `net.connect` whose every address failed: the
+ * first error's (`"ECONNREFUSED"` / `"connect"`, `"ENOTFOUND"` /
+ * `"getaddrinfo"`…), or when the first has none the first error that has
+ * one. So clients that look at `err.code` (retry policies, error texts) read
+ * it as they read Node's own connect errors.
+ *
  * @example Listing every attempt's error
  * ```ts
  * import { DialError } from "@nettrace/nettrace";
@@ -377,10 +410,30 @@ export class OpError extends Error {
  *   return err instanceof DialError ? err.errors.map((e) => e.message) : [];
  * }
  * ```
+ *
+ * @example Retrying on a refused connect, as Node code does
+ * ```ts
+ * import { DialError, OpError, SyscallError } from "@nettrace/nettrace";
+ *
+ * const err = new DialError([
+ *   new OpError("tcp", new SyscallError("connect", "ECONNREFUSED"), {
+ *     addr: "127.0.0.1:1",
+ *   }),
+ * ]);
+ * console.log(err.code, err.syscall); // "ECONNREFUSED" "connect"
+ * ```
  */
 export class DialError extends AggregateError {
   /** The errors, first error first: one `OpError` per attempt. */
   declare readonly errors: Error[];
+  /**
+   * The Node-style code: the first error's, as Node's `AggregateError`
+   * has it (`"ECONNREFUSED"`, `"EHOSTUNREACH"`, `"ENETUNREACH"`,
+   * `"ETIMEDOUT"`, `"ENOTFOUND"`, `"EAI_AGAIN"`, `"ABORT_ERR"`…).
+   */
+  readonly code: string | undefined;
+  /** The system call of the error the code came from, if any. */
+  readonly syscall: string | undefined;
 
   /**
    * Creates a dial error.
@@ -391,7 +444,46 @@ export class DialError extends AggregateError {
   constructor(errors: Error[], message?: string) {
     super(errors, message ?? errors[0]?.message ?? "dial failed");
     this.name = "DialError";
+    let code: string | undefined;
+    let syscall: string | undefined;
+    for (const e of errors) {
+      code = errorCode(e);
+      if (code !== undefined) {
+        syscall = errorSyscall(e);
+        break;
+      }
+    }
+    this.code = code;
+    this.syscall = syscall;
   }
+}
+
+const CODE = /^[A-Z][A-Z0-9_]*$/;
+
+/**
+ * The Node-style code of an error: its own `code` when that is a name
+ * (`"ECONNREFUSED"`; DOMException's legacy numbers are not), `ABORT_ERR` /
+ * `ETIMEDOUT` for an abort / a timeout, else its cause's.
+ */
+function errorCode(err: unknown, depth = 0): string | undefined {
+  if (typeof err !== "object" || err === null || depth > 4) return undefined;
+  const { code, name, cause } = err as {
+    code?: unknown;
+    name?: unknown;
+    cause?: unknown;
+  };
+  if (typeof code === "string" && CODE.test(code)) return code;
+  if (name === "AbortError") return "ABORT_ERR";
+  if (name === "TimeoutError") return "ETIMEDOUT";
+  return errorCode(cause, depth + 1);
+}
+
+/** The `syscall` of an error or of its cause, if any. */
+function errorSyscall(err: unknown, depth = 0): string | undefined {
+  if (typeof err !== "object" || err === null || depth > 4) return undefined;
+  const { syscall, cause } = err as { syscall?: unknown; cause?: unknown };
+  if (typeof syscall === "string") return syscall;
+  return errorSyscall(cause, depth + 1);
 }
 
 /**

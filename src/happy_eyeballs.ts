@@ -10,6 +10,7 @@
 
 import type { Endpoint, Family, IPAddr } from "./types.ts";
 import { addrKey } from "./_ip.ts";
+import { endpointKey } from "./_he3/endpoint_key.ts";
 
 /**
  * Why an attempt started when it did (RFC 8305 §5).
@@ -169,6 +170,39 @@ export interface HappyEyeballsOptions {
    * @default {undefined}
    */
   attemptDelayFor?: (endpoint: Endpoint) => number | undefined;
+  /**
+   * Happy Eyeballs v3 (draft-ietf-happy-happyeyeballs-v3): the dial asked
+   * for service (SVCB/HTTPS) records. Endpoints then come as `endpoints`
+   * events, in ranked groups, and the race starts by the draft's move-on
+   * rule: some endpoint at hand AND (the preferred family and the service
+   * answered, OR the Resolution Delay passed since the first endpoint).
+   * `answer` and `lookupFailed` events are ignored.
+   * @default {false}
+   */
+  awaitService?: boolean;
+}
+
+/**
+ * One endpoint of an `endpoints` event, with its group.
+ *
+ * @example An endpoint of the second service group
+ * ```ts
+ * import type { RankedEndpoint } from "@nettrace/nettrace";
+ *
+ * const ranked: RankedEndpoint = {
+ *   endpoint: { address: "2001:db8::1", family: 6, port: 8443 },
+ *   rank: 1,
+ * };
+ * ```
+ */
+export interface RankedEndpoint {
+  /** The address and port. */
+  readonly endpoint: Endpoint;
+  /**
+   * Its group: every endpoint of a lower rank is tried before the first of
+   * a higher one; inside a group the usual sorting and interleaving apply.
+   */
+  readonly rank: number;
 }
 
 /**
@@ -237,7 +271,27 @@ export type HappyEyeballsEvent =
    */
   | { type: "started"; attempt: number }
   /** The dial was given up. */
-  | { type: "abort" };
+  | { type: "abort" }
+  /**
+   * With `awaitService`: every endpoint known now. Untried endpoints not
+   * listed any more are dropped (a hint an answer replaced); tried ones
+   * stay tried; new ones are sorted into the untried ones by rank.
+   */
+  | {
+    type: "endpoints";
+    endpoints: readonly RankedEndpoint[];
+    /**
+     * The preferred family's lookup answered (with addresses, none, or a
+     * failure), or an endpoint of that family is at hand.
+     */
+    preferredAnswered: boolean;
+    /** The service lookup answered (records, none, or a failure). */
+    serviceAnswered: boolean;
+    /** Nothing is awaited any more: no lookup of any kind is pending. */
+    settled: boolean;
+    /** The lookup errors so far, reported when no attempt could start. */
+    errors?: readonly Error[];
+  };
 
 /**
  * An output of {@linkcode HappyEyeballs.step}.
@@ -313,6 +367,8 @@ export type HappyEyeballsState = "running" | "won" | "failed" | "aborted";
 interface Candidate {
   readonly endpoint: Endpoint;
   tried: boolean;
+  /** Its group (`awaitService`); 0 otherwise. */
+  rank: number;
 }
 
 const CONNECTING = 0;
@@ -402,6 +458,17 @@ export function checkSchedulerOptions(
     | "preferredFamily"
   >,
 ): void {
+  // Most dials set none of them: read each once and be done.
+  if (
+    options.attemptDelay === undefined &&
+    options.resolutionDelay === undefined &&
+    options.firstAddressFamilyCount === undefined &&
+    options.maxAttempts === undefined &&
+    options.maxConcurrentAttempts === undefined &&
+    options.preferredFamily === undefined
+  ) {
+    return;
+  }
   for (const name of ["attemptDelay", "resolutionDelay"] as const) {
     const value = options[name];
     if (checkNumber(name, value) && (Number.isNaN(value) || value < 0)) {
@@ -459,6 +526,9 @@ function clampAttemptDelay(ms: number): number {
  *   failure starts the next at once, but never less than 10 ms after the
  *   previous start (§5).
  * - The first connected attempt wins and every other is cancelled or closed.
+ * - With `awaitService` (Happy Eyeballs v3) the endpoints come in ranked
+ *   groups (`endpoints` events: a group's endpoints all go before the next
+ *   group's), and the draft's move-on rule opens the race.
  *
  * @example Driving the scheduler by hand
  * ```ts
@@ -508,6 +578,10 @@ export class HappyEyeballs {
   #gateOpen = false;
   #resolutionDeadline: number | undefined;
   #lookupErrors: Error[] | undefined;
+  /** `awaitService`: endpoints come as `endpoints` events (v3). */
+  readonly #service: boolean;
+  /** The rank of the group the last attempt started in. */
+  #groupRank = 0;
   /** Per attempt: 0 connecting, 1 done. */
   #attemptState: number[] = [];
   /** Per attempt that failed, its error (made at the first failure). */
@@ -543,6 +617,7 @@ export class HappyEyeballs {
     this.#lead = this.#preferred;
     this.#compare = options.compare;
     this.#attemptDelayFor = options.attemptDelayFor;
+    this.#service = options.awaitService === true;
     this.#maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     this.#maxConcurrent = options.maxConcurrentAttempts ??
       DEFAULT_MAX_CONCURRENT_ATTEMPTS;
@@ -598,10 +673,16 @@ export class HappyEyeballs {
     out.length = 0;
     switch (event.type) {
       case "answer":
-        this.#onAnswer(now, event.family, event.addrs);
+        if (!this.#service) this.#onAnswer(now, event.family, event.addrs);
+        break;
+      case "endpoints":
+        if (this.#service) this.#onEndpoints(now, event);
         break;
       case "lookupFailed":
-        if (this.#state !== "running" || !this.isPending(event.family)) break;
+        if (
+          this.#service || this.#state !== "running" ||
+          !this.isPending(event.family)
+        ) break;
         this.#onLookupSettled(now, event.family);
         (this.#lookupErrors ??= []).push(event.error);
         break;
@@ -667,7 +748,7 @@ export class HappyEyeballs {
           zone: addr.zone,
           port: this.#port,
         };
-      list.push({ endpoint, tried: false });
+      list.push({ endpoint, tried: false, rank: 0 });
       added = true;
     }
     this.#onLookupSettled(now, family);
@@ -682,6 +763,61 @@ export class HappyEyeballs {
     }
     if (this.#inFlight === 0 && this.#attemptState.length > 0) {
       // Every attempt so far has failed: the new addresses go at once.
+      this.#nextCause = "answer";
+    }
+  }
+
+  /**
+   * v3: the endpoints known now replace the untried ones (the draft's "DNS
+   * Answer Changes": new ones sorted in, withdrawn untried ones dropped,
+   * tried ones kept), and the move-on rule is checked.
+   */
+  #onEndpoints(
+    now: number,
+    event: Extract<HappyEyeballsEvent, { type: "endpoints" }>,
+  ): void {
+    if (this.#state !== "running") return;
+    const tried = new Set<string>();
+    const v4: Candidate[] = [];
+    const v6: Candidate[] = [];
+    for (const list of [this.#v4, this.#v6]) {
+      for (const candidate of list ?? NO_CANDIDATES) {
+        if (!candidate.tried) continue;
+        tried.add(endpointKey(candidate.endpoint));
+        (candidate.endpoint.family === 4 ? v4 : v6).push(candidate);
+      }
+    }
+    let added = false;
+    for (const { endpoint, rank } of event.endpoints) {
+      if (endpoint.family !== 4 && endpoint.family !== 6) continue;
+      if ((this.#wanted & (endpoint.family === 4 ? 1 : 2)) === 0) continue;
+      const key = endpointKey(endpoint);
+      if (tried.has(key)) continue;
+      tried.add(key); // also: each endpoint once
+      (endpoint.family === 4 ? v4 : v6).push({
+        endpoint,
+        tried: false,
+        rank: Number.isFinite(rank) ? rank : 0,
+      });
+      added = true;
+    }
+    this.#v4 = v4;
+    this.#v6 = v6;
+    if (event.errors !== undefined) this.#lookupErrors = [...event.errors];
+    if (event.settled) this.#pending = 0;
+    if (added && this.#resolutionDeadline === undefined) {
+      // The first positive answer (an address or a hint) starts the
+      // Resolution Delay.
+      this.#resolutionDeadline = now + this.#resolutionDelay;
+    }
+    const positive = this.#resolutionDeadline !== undefined;
+    if (
+      positive && event.preferredAnswered && event.serviceAnswered ||
+      positive && this.#pending === 0
+    ) this.#gateOpen = true;
+    this.#rebuildQueue();
+    if (added && this.#inFlight === 0 && this.#attemptState.length > 0) {
+      // Every attempt so far has failed: the new endpoints go at once.
       this.#nextCause = "answer";
     }
   }
@@ -704,12 +840,14 @@ export class HappyEyeballs {
    */
   #rebuildQueue(): void {
     const compare = this.#compare;
-    if (compare !== undefined) {
+    const ranked = this.#service;
+    if (compare !== undefined || ranked) {
       // §4: each family sorted (RFC 6724 and history; stable, so ties keep
-      // answer order), and before the first attempt the family whose best
-      // endpoint sorts first leads.
+      // answer order) — v3: by group first — and before the first attempt
+      // the family whose best endpoint sorts first leads.
       const byEndpoint = (a: Candidate, b: Candidate) =>
-        compare(a.endpoint, b.endpoint);
+        a.rank - b.rank ||
+        (compare === undefined ? 0 : compare(a.endpoint, b.endpoint));
       if (this.#v6 !== undefined && this.#v6.length > 1) {
         this.#v6.sort(byEndpoint);
       }
@@ -720,7 +858,10 @@ export class HappyEyeballs {
         const head6 = this.#v6?.[0];
         const head4 = this.#v4?.[0];
         this.#lead = this.#preferred;
-        if (head6 !== undefined && head4 !== undefined) {
+        if (
+          compare !== undefined && head6 !== undefined &&
+          head4 !== undefined && head6.rank === head4.rank
+        ) {
           const [mine, theirs] = this.#preferred === 6
             ? [head6, head4]
             : [head4, head6];
@@ -732,22 +873,64 @@ export class HappyEyeballs {
     }
     const preferred = untried(this.#lead === 6 ? this.#v6 : this.#v4);
     const other = untried(this.#lead === 6 ? this.#v4 : this.#v6);
-    let queue: Candidate[];
-    if (other.length === 0) queue = preferred;
-    else if (preferred.length === 0) queue = other;
-    else if (!this.#otherStarted) {
+    if (!ranked) {
+      this.#queue = this.#interleaveGroup(preferred, other, true);
+    } else {
+      // v3: every endpoint of a group before the first of the next (the
+      // draft's "Grouping By Service Priority"); each group interleaved.
+      const queue: Candidate[] = [];
+      let i = 0;
+      let j = 0;
+      while (i < preferred.length || j < other.length) {
+        const rank = Math.min(
+          preferred[i]?.rank ?? Infinity,
+          other[j]?.rank ?? Infinity,
+        );
+        const mine: Candidate[] = [];
+        const theirs: Candidate[] = [];
+        while (i < preferred.length && preferred[i]!.rank === rank) {
+          mine.push(preferred[i++]!);
+        }
+        while (j < other.length && other[j]!.rank === rank) {
+          theirs.push(other[j++]!);
+        }
+        const group = this.#interleaveGroup(
+          mine,
+          theirs,
+          rank === this.#groupRank,
+        );
+        for (const candidate of group) queue.push(candidate);
+      }
+      this.#queue = queue;
+    }
+    this.#queueHead = 0;
+  }
+
+  /**
+   * Interleaves one group's untried candidates, the lead family's first.
+   * `continuing`: the race is inside this group, so the interleaving goes
+   * on from where it is: `firstAddressFamilyCount` of the lead family
+   * before the first of the other, then one of each in turn, starting with
+   * the family that did not go last.
+   */
+  #interleaveGroup(
+    preferred: Candidate[],
+    other: Candidate[],
+    continuing: boolean,
+  ): Candidate[] {
+    if (other.length === 0) return preferred;
+    if (preferred.length === 0) return other;
+    if (!continuing) return interleave(preferred, other, this.#count);
+    if (!this.#otherStarted) {
       // Still inside the first run of the preferred family.
       const lead = Math.max(0, this.#count - this.#preferredStarted);
-      queue = lead > 0
+      return lead > 0
         ? interleave(preferred, other, lead)
         : interleave(other, preferred, 1);
-    } else if (this.#lastFamily === this.#lead) {
-      queue = interleave(other, preferred, 1);
-    } else {
-      queue = interleave(preferred, other, 1);
     }
-    this.#queue = queue;
-    this.#queueHead = 0;
+    return this.#lastFamily === this.#lead
+      ? interleave(other, preferred, 1)
+      : interleave(preferred, other, 1);
   }
 
   #onConnected(attempt: number): void {
@@ -802,6 +985,12 @@ export class HappyEyeballs {
     ) {
       const candidate = this.#queue[this.#queueHead++]!;
       candidate.tried = true;
+      if (candidate.rank !== this.#groupRank) {
+        // v3: the first attempt of the next group starts its interleaving.
+        this.#groupRank = candidate.rank;
+        this.#preferredStarted = 0;
+        this.#otherStarted = false;
+      }
       const attempt = this.#attemptState.length;
       this.#attemptState.push(CONNECTING);
       this.#inFlight++;

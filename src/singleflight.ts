@@ -23,6 +23,24 @@
  *   options,
  * );
  * ```
+ *
+ * @example Learning that a failed flight was shared
+ * ```ts
+ * import { Singleflight } from "@nettrace/nettrace";
+ * import assert from "node:assert/strict";
+ *
+ * const flights = new Singleflight<string>();
+ * const failure = new Error("no such host");
+ * const work = () => Promise.reject(failure);
+ * const shared: boolean[] = [];
+ * const onSettled = (s: boolean) => shared.push(s);
+ * const results = await Promise.allSettled([
+ *   flights.do("h.test", work, { onSettled }),
+ *   flights.do("h.test", work, { onSettled }),
+ * ]);
+ * assert.deepEqual(results.map((r) => r.status), ["rejected", "rejected"]);
+ * assert.deepEqual(shared, [true, true]);
+ * ```
  */
 export interface SingleflightDoOptions {
   /**
@@ -34,6 +52,21 @@ export interface SingleflightDoOptions {
    * @default {undefined}
    */
   signal?: AbortSignal;
+  /**
+   * Called once when the flight settles while this caller still waits —
+   * with a value *or* an error — with whether the flight was shared (the
+   * same as {@linkcode SingleflightResult.shared}), just before this
+   * caller's promise settles. This is how a caller whose promise rejects
+   * learns that the failed work was shared (Go's `DNSDone` reports
+   * `coalesced` for errors too); the rejection reason itself stays
+   * unchanged. Not called for a caller that left through `signal` (Go:
+   * a caller that gave up was not coalesced), nor when `signal` was
+   * already aborted. When it throws, this caller's promise rejects with
+   * what it threw; the other callers are untouched.
+   *
+   * @default {undefined}
+   */
+  onSettled?: (shared: boolean) => void;
 }
 
 /**
@@ -74,12 +107,34 @@ const ONCE: AddEventListenerOptions = { once: true };
 class Waiter<V> implements EventListenerObject {
   readonly flight: Flight<V>;
   readonly signal: AbortSignal | undefined;
+  readonly onSettled: ((shared: boolean) => void) | undefined;
   resolve: (result: SingleflightResult<V>) => void = noop;
   reject: (reason: unknown) => void = noop;
 
-  constructor(flight: Flight<V>, signal: AbortSignal | undefined) {
+  constructor(flight: Flight<V>, options: SingleflightDoOptions | undefined) {
     this.flight = flight;
-    this.signal = signal;
+    this.signal = options?.signal;
+    this.onSettled = options?.onSettled;
+  }
+
+  /** Settles this caller with the flight's outcome. */
+  settle(
+    ok: boolean,
+    outcome: unknown,
+    result: SingleflightResult<V> | undefined,
+    shared: boolean,
+  ): void {
+    this.detach();
+    if (this.onSettled !== undefined) {
+      try {
+        this.onSettled(shared);
+      } catch (error) {
+        this.reject(error);
+        return;
+      }
+    }
+    if (ok) this.resolve(result!);
+    else this.reject(outcome);
   }
 
   handleEvent(): void {
@@ -107,8 +162,11 @@ class Flight<V> {
     this.key = key;
   }
 
-  join(signal: AbortSignal | undefined): Promise<SingleflightResult<V>> {
-    const waiter = new Waiter(this, signal);
+  join(
+    options: SingleflightDoOptions | undefined,
+  ): Promise<SingleflightResult<V>> {
+    const waiter = new Waiter(this, options);
+    const signal = waiter.signal;
     const promise = new Promise<SingleflightResult<V>>((resolve, reject) => {
       waiter.resolve = resolve;
       waiter.reject = reject;
@@ -149,13 +207,12 @@ class Flight<V> {
     if (this.over) return; // everyone left: drop the outcome
     this.over = true;
     this.#unregister();
+    const shared = this.joined > 1;
     const result: SingleflightResult<V> | undefined = ok
-      ? Object.freeze({ value: outcome as V, shared: this.joined > 1 })
+      ? Object.freeze({ value: outcome as V, shared })
       : undefined;
     for (const waiter of this.waiting) {
-      waiter.detach();
-      if (ok) waiter.resolve(result!);
-      else waiter.reject(outcome);
+      waiter.settle(ok, outcome, result, shared);
     }
     this.waiting.clear();
   }
@@ -238,7 +295,8 @@ export class Singleflight<V> {
    * @param key Identifies the work; callers with equal keys share it.
    * @param fn The work. Called at most once per flight with the flight's
    * signal, which is aborted when every caller left before it settled.
-   * @param options The caller's own abort signal.
+   * @param options The caller's own abort signal, and a callback that
+   * learns whether the flight was shared also when it fails.
    * @returns The value and whether the flight was shared. Rejects with what
    * `fn` rejected (or threw) with, or with `options.signal.reason` when the
    * caller's signal aborts first — at once, and without calling or joining
@@ -290,10 +348,10 @@ export class Singleflight<V> {
       );
     }
     let flight = this.#flights.get(key);
-    if (flight !== undefined) return flight.join(signal);
+    if (flight !== undefined) return flight.join(options);
     flight = new Flight(this.#flights, key);
     this.#flights.set(key, flight);
-    const promise = flight.join(signal);
+    const promise = flight.join(options);
     flight.run(fn);
     return promise;
   }

@@ -11,7 +11,13 @@ import {
   createContextKey,
   withValue,
 } from "./context.ts";
-import type { Family, IPAddr, Network, Resolver } from "./types.ts";
+import type {
+  Family,
+  IPAddr,
+  Network,
+  Resolver,
+  ServiceRecord,
+} from "./types.ts";
 import type { HistoryRecord } from "./history.ts";
 import type { AttemptCause } from "./happy_eyeballs.ts";
 import type { OrderRule, SourceAddress } from "./rfc6724.ts";
@@ -90,16 +96,70 @@ export interface DNSDoneInfo {
 export interface DNSAnswerInfo {
   /** The host as dialled. */
   host: string;
-  /** The family this answer is for (A: 4, AAAA: 6). */
-  family: Family;
+  /**
+   * The family this answer is for (A: 4, AAAA: 6), or `"service"` for the
+   * service (HTTPS/SVCB) query of a dial with the `service` option (one per
+   * answer of its alias chain).
+   */
+  family: Family | "service";
   /** The addresses of this family, this caller's own copy; may be empty. */
   addrs: IPAddr[];
   /** True when the lookup was shared with another concurrent dial. */
   coalesced: boolean;
   /** True when the answer came from a cache. */
   cached: boolean;
-  /** Set when this family's lookup failed. */
+  /**
+   * Set when this family's lookup failed; for `"service"`, also when its
+   * AliasMode chain loops or is too long.
+   */
   error?: Error;
+  /**
+   * For `"service"`: the records of the answer (AliasMode ones too), this
+   * caller's own copy; empty when the name has none or the query failed.
+   */
+  records?: ServiceRecord[];
+  /** For `"service"`: the name asked (the host, or an alias target). */
+  name?: string;
+}
+
+/**
+ * The service (SVCB/HTTPS) record an endpoint came from (Happy Eyeballs
+ * v3), as {@linkcode ConnectStartInfo.service} and
+ * {@linkcode DialDoneInfo.service} report it.
+ *
+ * @example Logging which service record each attempt used
+ * ```ts
+ * import type { ServiceEndpointInfo, Trace } from "@nettrace/nettrace";
+ *
+ * function describe(service: ServiceEndpointInfo): string {
+ *   return `priority ${service.priority} ${service.target}:${service.port}`;
+ * }
+ * const trace: Trace = {
+ *   connectStart: ({ addr, service, hint }) => {
+ *     const from = service === undefined ? "A/AAAA" : describe(service);
+ *     console.log(addr, from, hint ? "(hint)" : "");
+ *   },
+ * };
+ * ```
+ */
+export interface ServiceEndpointInfo {
+  /** The record's SvcPriority (≥ 1). */
+  priority: number;
+  /** The record's TargetName as given (`"."`: the owner name). */
+  target: string;
+  /** The port dialled: the record's `port`, else the caller's. */
+  port: number;
+  /**
+   * The ALPN protocols the TLS handshake offers on this endpoint: the
+   * record's SVCB ALPN set intersected with `tls.alpnProtocols`. Unset
+   * when none is offered.
+   */
+  alpn?: string[];
+  /**
+   * The record's `ech` (an ECHConfigList), passed through: no runtime can
+   * use it for Encrypted Client Hello yet.
+   */
+  ech?: Uint8Array;
 }
 
 /**
@@ -149,6 +209,11 @@ export interface DialDoneInfo {
   family?: Family;
   /** The winning attempt's index; unset when the dial failed. */
   attempt?: number;
+  /**
+   * Happy Eyeballs v3: the service record the winner came from (its
+   * `ech` included); unset when it was one of the host's own addresses.
+   */
+  service?: ServiceEndpointInfo;
   /** Unset on success; the dial's error (what it rejects with). */
   error?: Error;
 }
@@ -266,6 +331,16 @@ export interface ConnectStartInfo {
    * known prefix): the IPv4 address it stands for (RFC 8305 §7).
    */
   nat64?: string;
+  /**
+   * Happy Eyeballs v3 (a dial with `service`): the service record the
+   * endpoint came from. Unset for the host's own A/AAAA addresses.
+   */
+  service?: ServiceEndpointInfo;
+  /**
+   * With `service`: true when the address is the record's
+   * `ipv4hint`/`ipv6hint`, not (yet) an A/AAAA answer.
+   */
+  hint?: boolean;
 }
 
 /**

@@ -13,6 +13,8 @@ if ("Deno" in globalThis) {
     // second `close()` throws BadResource.
     writableCloseHalfCloses: false,
     connCloseIdempotent: false,
+    // An aborted Deno.connect rejects when its cancelled op settles.
+    abortSettlesOnNextTurn: true,
   });
 } else {
   test(

@@ -221,6 +221,163 @@ test("Singleflight.do() keeps shared true after the joiner left", async () => {
   assert.equal(second.state, "rejected");
 });
 
+// ── onSettled: whether a flight was shared, for errors too ───────────────────
+
+test("Singleflight.do() tells onSettled(true) to every caller of a shared flight that failed, with the reason unchanged", async () => {
+  const group = new Singleflight<string>();
+  const work = deferred<string>();
+  const failure = new Error("no such host");
+  const events: string[] = [];
+  const callers = ["a", "b", "c"].map((name) =>
+    group.do("k", () => work.promise, {
+      onSettled: (shared) => events.push(`${name} onSettled ${shared}`),
+    }).then(
+      () => events.push(`${name} fulfilled`),
+      (reason) => {
+        assert.equal(reason, failure);
+        events.push(`${name} rejected`);
+      },
+    )
+  );
+  assert.deepEqual(events, []);
+  work.reject(failure);
+  await Promise.all(callers);
+  assert.deepEqual(events, [
+    "a onSettled true",
+    "b onSettled true",
+    "c onSettled true",
+    "a rejected",
+    "b rejected",
+    "c rejected",
+  ]);
+});
+
+test("Singleflight.do() tells onSettled(false) to a lone caller whose work failed", async () => {
+  const group = new Singleflight<string>();
+  const failure = new Error("refused");
+  const seen: boolean[] = [];
+  await assert.rejects(
+    group.do("k", () => Promise.reject(failure), {
+      onSettled: (shared) => seen.push(shared),
+    }),
+    (reason) => reason === failure,
+  );
+  assert.deepEqual(seen, [false]);
+});
+
+test("Singleflight.do() tells onSettled the same shared as the value it resolves", async () => {
+  const group = new Singleflight<number>();
+  const seen: boolean[] = [];
+  const onSettled = (shared: boolean) => seen.push(shared);
+  const alone = await group.do("k", () => Promise.resolve(1), { onSettled });
+  assert.deepEqual(alone, { value: 1, shared: false });
+  const work = deferred<number>();
+  const both = Promise.all([
+    group.do("k", () => work.promise, { onSettled }),
+    group.do("k", () => work.promise, { onSettled }),
+  ]);
+  work.resolve(2);
+  for (const result of await both) {
+    assert.deepEqual(result, { value: 2, shared: true });
+  }
+  assert.deepEqual(seen, [false, true, true]);
+});
+
+test("Singleflight.do() keeps shared true for a failure after the joiner left, and never calls the leaver's onSettled", async () => {
+  const group = new Singleflight<string>();
+  const work = deferred<string>();
+  const joiner = new AbortController();
+  const bye = new Error("bye");
+  const failure = new Error("timeout");
+  const seen: string[] = [];
+  const first = observe(group.do("k", () => work.promise, {
+    onSettled: (shared) => seen.push(`first ${shared}`),
+  }));
+  const second = observe(group.do("k", () => work.promise, {
+    signal: joiner.signal,
+    onSettled: (shared) => seen.push(`second ${shared}`),
+  }));
+  joiner.abort(bye);
+  await flush();
+  assert.equal(second.state, "rejected");
+  assert.equal(second.reason, bye);
+  work.reject(failure);
+  await flush();
+  assert.equal(first.state, "rejected");
+  assert.equal(first.reason, failure);
+  assert.deepEqual(seen, ["first true"]);
+});
+
+test("Singleflight.do() never calls onSettled for an already aborted signal or a flight everyone left", async () => {
+  const group = new Singleflight<string>();
+  const seen: boolean[] = [];
+  const onSettled = (shared: boolean) => seen.push(shared);
+  const reason = new Error("gone");
+  await assert.rejects(
+    group.do("k", () => Promise.reject(new Error("x")), {
+      signal: AbortSignal.abort(reason),
+      onSettled,
+    }),
+    (error) => error === reason,
+  );
+  const work = deferred<string>();
+  const controller = new AbortController();
+  const left = observe(
+    group.do("k", () => work.promise, { signal: controller.signal, onSettled }),
+  );
+  controller.abort(reason);
+  work.reject(new Error("late"));
+  await flush();
+  assert.equal(left.state, "rejected");
+  assert.equal(left.reason, reason);
+  assert.deepEqual(seen, []);
+});
+
+test("Singleflight.do() rejects only the caller whose onSettled threw, with what it threw", async () => {
+  const group = new Singleflight<string>();
+  const work = deferred<string>();
+  const thrown = new Error("callback broke");
+  const seen: boolean[] = [];
+  const broken = observe(group.do("k", () => work.promise, {
+    onSettled: () => {
+      throw thrown;
+    },
+  }));
+  const fine = observe(group.do("k", () => work.promise, {
+    onSettled: (shared) => seen.push(shared),
+  }));
+  work.resolve("v");
+  await flush();
+  assert.equal(broken.state, "rejected");
+  assert.equal(broken.reason, thrown);
+  assert.equal(broken.settlements, 1);
+  assert.equal(fine.state, "fulfilled");
+  assert.deepEqual(fine.value, { value: "v", shared: true });
+  assert.deepEqual(seen, [true]);
+});
+
+test("Singleflight.forget() leaves each flight's onSettled with that flight's sharing", async () => {
+  const group = new Singleflight<string>();
+  const old = deferred<string>();
+  const fresh = deferred<string>();
+  const seen: string[] = [];
+  const a = observe(group.do("k", () => old.promise, {
+    onSettled: (shared) => seen.push(`old ${shared}`),
+  }));
+  group.forget("k");
+  const b = observe(group.do("k", () => fresh.promise, {
+    onSettled: (shared) => seen.push(`fresh ${shared}`),
+  }));
+  const c = observe(group.do("k", () => fresh.promise, {
+    onSettled: (shared) => seen.push(`fresh ${shared}`),
+  }));
+  old.reject(new Error("old failed"));
+  fresh.reject(new Error("fresh failed"));
+  await flush();
+  for (const caller of [a, b, c]) assert.equal(caller.state, "rejected");
+  assert.deepEqual(seen, ["old false", "fresh true", "fresh true"]);
+});
+
 test("Singleflight.do() aborts the work's signal only when the last caller leaves", async () => {
   const group = new Singleflight<string>();
   const controllers = [1, 2, 3].map(() => new AbortController());
@@ -612,6 +769,10 @@ interface ModelCaller {
     | { state: "pending" }
     | { state: "fulfilled"; value: number; shared: boolean }
     | { state: "rejected"; reason: unknown };
+  /** What onSettled received, in order. */
+  onSettled: boolean[];
+  /** What onSettled must have received: the flight's sharing, or nothing. */
+  expectedOnSettled: boolean[];
 }
 
 test("Singleflight keeps its invariants over random join/abort/resolve/reject/forget sequences", async () => {
@@ -630,6 +791,7 @@ test("Singleflight keeps its invariants over random join/abort/resolve/reject/fo
           flight.settled = true;
           if (current.get(flight.key) === flight) current.delete(flight.key);
           for (const caller of flight.waiting) {
+            caller.expectedOnSettled = [flight.joined > 1];
             caller.expected = ok
               ? {
                 state: "fulfilled",
@@ -676,8 +838,12 @@ test("Singleflight keeps its invariants over random join/abort/resolve/reject/fo
                 if (op.throws) throw created.error;
                 return created.work!.promise;
               };
+              const onSettled: boolean[] = [];
               const seen = observe(
-                group.do(key, fn, { signal: controller?.signal }),
+                group.do(key, fn, {
+                  signal: controller?.signal,
+                  onSettled: (shared) => onSettled.push(shared),
+                }),
               );
               const caller: ModelCaller = {
                 flight: undefined,
@@ -685,6 +851,8 @@ test("Singleflight keeps its invariants over random join/abort/resolve/reject/fo
                 probe,
                 seen,
                 expected: { state: "pending" },
+                onSettled,
+                expectedOnSettled: [],
               };
               callers.push(caller);
               if (op.signal === "aborted") {
@@ -773,6 +941,7 @@ test("Singleflight keeps its invariants over random join/abort/resolve/reject/fo
         await flush();
         for (const caller of callers) {
           assert.equal(caller.seen.settlements, 1);
+          assert.deepEqual(caller.onSettled, caller.expectedOnSettled);
           const expected = caller.expected;
           assert.equal(caller.seen.state, expected.state);
           if (expected.state === "fulfilled") {

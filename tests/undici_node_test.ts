@@ -622,6 +622,63 @@ test("undiciConnector() dials https: with nettrace's TLS: SNI and verification f
   }
 });
 
+test("undiciConnector() follows the host's HTTPS record for https: (Happy Eyeballs v3): the record's port is dialled, its ALPN offered", async () => {
+  const server = await startHttps("127.0.0.1", { alpn: ["http/1.1"] });
+  const services: string[] = [];
+  const resolver: Resolver = {
+    ...tableResolver({ "tls.test": ["127.0.0.1"] }),
+    lookupService(host, { scheme, port }) {
+      services.push(`${host} ${scheme} ${port}`);
+      return Promise.resolve([
+        { priority: 1, target: ".", alpn: ["http/1.1"], port: server.port },
+      ]);
+    },
+  };
+  const log: string[] = [];
+  try {
+    await withAgent(
+      new Agent({
+        connect: undiciConnector({
+          resolver,
+          caCerts: [CA],
+          trace: loggingTrace(log),
+        }),
+      }),
+      async (agent) => {
+        // No port in the URL: 443, but the HTTPS record says server.port.
+        const response = await fetch("https://tls.test/s", {
+          dispatcher: agent,
+        });
+        assert.equal(await response.text(), "GET /s via tls.test");
+      },
+    );
+    assert.deepEqual(services, ["tls.test https 443"]);
+    assert.ok(
+      log.includes(`connectStart 127.0.0.1:${server.port}`),
+      log.join("\n"),
+    );
+    // service: false keeps RFC 8305: no HTTPS query, port 443 as asked.
+    const connect = undiciConnector({
+      resolver,
+      service: false,
+      caCerts: [CA],
+    });
+    const err = await new Promise<Error | null>((resolve) =>
+      connect(
+        { hostname: "tls.test", protocol: "https:", port: `${server.port}` },
+        (error, socket) => {
+          socket?.destroy();
+          resolve(error);
+        },
+      )
+    );
+    assert.equal(err, null);
+    assert.deepEqual(services, ["tls.test https 443"]);
+  } finally {
+    await server.close();
+  }
+});
+
 test("undiciConnector() hands undici the tls.TLSSocket of an https: dial, its handshake done", async () => {
   const server = await startHttps("::1");
   try {

@@ -16,7 +16,9 @@ import { acceptsNeverAborted, NEVER_ABORTED } from "../_shared_signal.ts";
 import { closeQuietly, toError } from "./foreign.ts";
 import type { Order } from "./order.ts";
 import type { DialPlan } from "./plan.ts";
-import { handshake } from "./tls.ts";
+import type { ServiceCandidate } from "../_he3/resolution.ts";
+import { serviceInfo } from "./service.ts";
+import { handshake, type HandshakeTarget } from "./tls.ts";
 
 /**
  * Fires connectDone, when hooked: the one place its info is built, for the
@@ -52,6 +54,23 @@ export function timeoutError(network: Network, addr: string): OpError {
   );
 }
 
+/**
+ * What a handshake on attempt `index` reports and offers: with `service`,
+ * the ALPN of the record the endpoint came from.
+ */
+export function handshakeTarget(
+  attempt: AttemptRecord<unknown>,
+  index: number,
+): HandshakeTarget {
+  const alpn = attempt.origin?.service?.alpn;
+  const target = {
+    addr: attempt.addr,
+    family: attempt.endpoint.family,
+    attempt: index,
+  };
+  return alpn === undefined ? target : { ...target, alpnProtocols: alpn };
+}
+
 /** One attempt of a dial. */
 export interface AttemptRecord<C> {
   readonly endpoint: Endpoint;
@@ -73,6 +92,8 @@ export interface AttemptRecord<C> {
    * the handshake is running or ran.
    */
   tcpConnected?: boolean;
+  /** With `service`: where the endpoint came from. */
+  origin?: ServiceCandidate;
 }
 
 /** The run the attempts report to. */
@@ -117,7 +138,12 @@ export class Attempts<C> {
   }
 
   /** Starts attempt `index` to `endpoint`, as the scheduler asked. */
-  start(index: number, endpoint: Endpoint, cause: AttemptCause): void {
+  start(
+    index: number,
+    endpoint: Endpoint,
+    cause: AttemptCause,
+    origin?: ServiceCandidate,
+  ): void {
     const plan = this.#plan;
     const addr = formatEndpoint(endpoint);
     const controller = this.#neverAborted ? undefined : new AbortController();
@@ -128,15 +154,25 @@ export class Attempts<C> {
       conn: undefined,
       cancelled: false,
     };
+    if (origin !== undefined) attempt.origin = origin;
     this.#list[index] = attempt;
     if (this.#order.records) attempt.startedAt = plan.clock.now();
     const trace = plan.trace;
     if (trace?.connectStart !== undefined) {
-      callHook(
-        trace,
-        "connectStart",
-        this.#order.startInfo(plan.network, index, endpoint, addr, cause),
+      const info = this.#order.startInfo(
+        plan.network,
+        index,
+        endpoint,
+        addr,
+        cause,
       );
+      if (origin !== undefined) {
+        if (origin.service !== undefined) {
+          info.service = serviceInfo(origin.service);
+        }
+        info.hint = origin.hint;
+      }
+      callHook(trace, "connectStart", info);
     }
     let promise: Promise<C>;
     if (this.#sink.settled) {
@@ -285,7 +321,7 @@ export class Attempts<C> {
     this.#connectDone(index, undefined);
     return handshake(
       this.#plan,
-      { addr: attempt.addr, family: attempt.endpoint.family, attempt: index },
+      handshakeTarget(attempt, index),
       conn,
       attempt.controller!.signal,
     );

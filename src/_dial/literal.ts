@@ -14,11 +14,12 @@
 
 import { DialError, OpError } from "../errors.ts";
 import { acceptsNeverAborted, NEVER_ABORTED } from "../_shared_signal.ts";
+import { literalConnectOf } from "../_literal_connect.ts";
 import { callHook, type Trace } from "../trace.ts";
 import type { Dialer, Endpoint } from "../types.ts";
 import { reportConnectDone, timeoutError } from "./attempts.ts";
 import { closeQuietly, toError } from "./foreign.ts";
-import { type DialPlan, literalFailure } from "./plan.ts";
+import { type DialPlan, literalFailure, type PlainLiteral } from "./plan.ts";
 
 /** Calls `dialer.connect`; a connect that throws is a rejection. */
 function connect<C>(
@@ -61,6 +62,10 @@ export function dialLiteral<C>(plan: DialPlan<C>): Promise<C> {
   const { trace, dialer, network, fastAddr: addr } = plan;
   const endpoint = plan.fastEndpoint!;
   if (trace === undefined) {
+    const fast = plan.fastFailed === undefined
+      ? undefined
+      : literalConnectOf<C>(dialer);
+    if (fast !== undefined) return fast(endpoint, plan.fastFailed!);
     // Success passes straight through; only a failure needs the address.
     return connect(dialer, endpoint, uncancellable(dialer)).then(
       undefined,
@@ -133,4 +138,25 @@ function dialTimed<C>(plan: DialPlan<C>): Promise<C> {
       },
     );
   });
+}
+
+/**
+ * The fast path of a dial with plain options (see `markPlain`: their
+ * dialer accepts the NEVER_ABORTED signal) of a literal dialled before,
+ * when the context has no signal and no trace: no plan, only the connect.
+ *
+ * @param dialer The plain options' dialer.
+ * @param literal The address's cached endpoint and failure.
+ * @returns The connection.
+ */
+export function dialPlain<C>(
+  dialer: Dialer<C>,
+  literal: PlainLiteral,
+): Promise<C> {
+  const fast = literalConnectOf<C>(dialer);
+  if (fast !== undefined) return fast(literal.endpoint, literal.failed.tcp);
+  return connect(dialer, literal.endpoint, NEVER_ABORTED).then(
+    undefined,
+    literal.failed.tcp,
+  );
 }

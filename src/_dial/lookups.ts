@@ -76,7 +76,7 @@ function entryAddress(item: unknown, family: Family): IPAddr | undefined {
  * is dropped, so a resolver returning garbage cannot crash a dial. At most
  * the first {@linkcode MAX_ANSWER_ENTRIES} entries are read.
  */
-function cleanAnswer(value: unknown, family: Family): IPAddr[] {
+export function cleanAnswer(value: unknown, family: Family): IPAddr[] {
   const out: IPAddr[] = [];
   let length: number;
   try {
@@ -195,7 +195,9 @@ export class Lookups {
       sf.do(
         record.key,
         (signal) => resolver.lookup(name, family, { signal }),
-        { signal },
+        // Go reports the sharing for a failed lookup too: Singleflight tells
+        // it here, before the rejection arrives.
+        { signal, onSettled: (shared) => void (record.shared = shared) },
       ).then(
         ({ value, shared }) => this.#answered(record, value, shared),
         (error: unknown) => this.#failed(record, error),
@@ -250,8 +252,7 @@ export class Lookups {
         cause: error,
       });
     this.#error ??= err;
-    const shared = flightsOf(this.#plan.resolver).waiters(record.key) > 1;
-    if (!this.#reportAnswer(record, [], shared, err)) return;
+    if (!this.#reportAnswer(record, [], record.shared, err)) return;
     this.#maybeDone();
     this.#sink.answered({
       type: "lookupFailed",

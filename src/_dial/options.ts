@@ -6,6 +6,7 @@
  */
 
 import type { Context } from "../context.ts";
+import { acceptsNeverAborted } from "../_shared_signal.ts";
 import { checkNumber, checkSchedulerOptions } from "../happy_eyeballs.ts";
 import type { HistoryStore } from "../history.ts";
 import type { Control } from "../policy.ts";
@@ -159,6 +160,24 @@ export interface DialOptions {
    * @default {undefined (plain TCP)}
    */
   tls?: TLSOptions;
+  /**
+   * Happy Eyeballs v3 (draft-ietf-happy-happyeyeballs-v3): ask for the
+   * host's service records with the addresses — `"https"` (HTTPS records;
+   * `_PORT._https` on a port other than 443), or `{ scheme }` (SVCB records
+   * of `_PORT._scheme`) — when the resolver has `lookupService`. The service
+   * query goes out just before AAAA and A; the race starts by the draft's
+   * move-on rule (a failed or slow service query never holds it past the
+   * Resolution Delay); endpoints are grouped by service priority (equal
+   * priorities in random order: `random` replaces `Math.random`), with the
+   * host's own addresses last; each record's `port` is dialled and its ALPN
+   * (intersected with `tls.alpnProtocols`) offered; records whose ALPN
+   * shares nothing with the caller's are not tried; address hints stand in
+   * until the target's own answers arrive. Without it (or with a resolver
+   * that has no `lookupService`, or an IP literal) the dial is RFC 8305's,
+   * unchanged.
+   * @default {false}
+   */
+  service?: "https" | { scheme: string; random?: () => number } | false;
 }
 
 /**
@@ -223,7 +242,10 @@ const NETWORKS: ReadonlySet<string> = new Set(["tcp", "tcp4", "tcp6"]);
  * @throws {RangeError} If an option is out of range.
  */
 export function checkOptions(network: unknown, options: DialOptions): void {
-  if (typeof network !== "string" || !NETWORKS.has(network)) {
+  if (
+    network !== "tcp" && network !== "tcp4" && network !== "tcp6" &&
+    (typeof network !== "string" || !NETWORKS.has(network))
+  ) {
     throw new TypeError(
       `Cannot dial on network ${
         shown(network)
@@ -313,4 +335,74 @@ export function checkOptions(network: unknown, options: DialOptions): void {
       "Cannot use options.sourceAddress: it is not a function",
     );
   }
+  checkService(options.service);
+}
+
+/** Checks `options.service`, if given. */
+function checkService(service: DialOptions["service"]): void {
+  if (service === undefined || service === false || service === "https") {
+    return;
+  }
+  if (
+    typeof service !== "object" || service === null ||
+    typeof service.scheme !== "string" ||
+    !/^[a-z][a-z0-9+.-]*$/i.test(service.scheme) ||
+    (service.random !== undefined && typeof service.random !== "function")
+  ) {
+    throw new TypeError(
+      `Cannot use options.service ${
+        shown(service)
+      }: use "https", false or { scheme: "https", random?: () => number }`,
+    );
+  }
+}
+
+// Options objects checked once and frozen (markPlain): a dial with one of
+// them skips the checks.
+const PLAIN = new WeakSet<object>();
+
+/**
+ * Checks `options` once and freezes it, so that every dial given this very
+ * object skips the checks (they cannot change: it is frozen and holds only
+ * a resolver, a dialer and a source-address probe): the runtime adapters'
+ * defaults. Not part of the public API.
+ *
+ * @param options A resolver, a dialer and a source-address probe.
+ * @returns The same object, frozen.
+ * @throws {TypeError} If it holds anything else or a part has the wrong type.
+ *
+ * @example The adapter's defaults
+ * ```ts ignore
+ * const defaults = markPlain({ resolver, dialer, sourceAddress });
+ * ```
+ */
+export function markPlain<O extends CoreDialOptions<unknown>>(options: O): O {
+  for (const key of Object.keys(options)) {
+    if (key !== "resolver" && key !== "dialer" && key !== "sourceAddress") {
+      throw new TypeError(`Cannot mark options with ${key} as plain`);
+    }
+  }
+  checkOptions("tcp", options);
+  if (!acceptsNeverAborted(options.dialer ?? {})) {
+    throw new TypeError(
+      "Cannot mark options as plain: the dialer must accept NEVER_ABORTED",
+    );
+  }
+  PLAIN.add(Object.freeze(options));
+  return options;
+}
+
+/**
+ * Whether `options` went through {@linkcode markPlain}.
+ *
+ * @param options What dial() was given.
+ * @returns `true` for a plain options object.
+ *
+ * @example Skipping the checks
+ * ```ts ignore
+ * if (!isPlain(options)) checkOptions(network, options);
+ * ```
+ */
+export function isPlain(options: object): boolean {
+  return PLAIN.has(options);
 }

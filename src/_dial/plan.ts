@@ -35,7 +35,8 @@ import {
   type TLSOptions,
 } from "../types.ts";
 import { isSignal, toError } from "./foreign.ts";
-import { checkOptions, type CoreDialOptions } from "./options.ts";
+import { checkOptions, type CoreDialOptions, isPlain } from "./options.ts";
+import type { ServiceSpec } from "./service.ts";
 import { trimDot } from "./tls.ts";
 
 /**
@@ -78,6 +79,12 @@ export interface DialPlan<C> {
   readonly literal: IPAddr | undefined;
   /** The name sent to the resolver: ASCII (IDNA) form of the host. */
   readonly lookupHost: string;
+  /**
+   * Happy Eyeballs v3: the service records to ask for; undefined without
+   * the `service` option, for a literal, or when the resolver has no
+   * `lookupService`.
+   */
+  readonly service: ServiceSpec | undefined;
   /** The families the dial waits for, the first one preferred. */
   readonly families: readonly Family[];
   /** NAT64 when on; `prefixes` undefined while they are to be discovered. */
@@ -112,6 +119,8 @@ interface ParsedAddress {
   addr?: string;
   /** Per network, what a failed connect to the literal rejects with. */
   failed?: Partial<Record<Network, (error: unknown) => never>>;
+  /** The literal's endpoint, frozen: every dial of it gets this object. */
+  endpoint?: Endpoint;
 }
 
 const PARSED = new Map<string, ParsedAddress>();
@@ -267,6 +276,21 @@ function literalOf(
   return parsed.ip ?? undefined;
 }
 
+/** The service side of a dial, when it has one. */
+function serviceOf(
+  service: CoreDialOptions<unknown>["service"],
+  literal: IPAddr | undefined,
+  resolver: Resolver,
+): ServiceSpec | undefined {
+  if (
+    service === undefined || service === false || literal !== undefined ||
+    typeof resolver?.lookupService !== "function"
+  ) return undefined;
+  return service === "https"
+    ? { scheme: "https", random: undefined }
+    : { scheme: service.scheme.toLowerCase(), random: service.random };
+}
+
 /**
  * Checks a dial's arguments and plans it; what is wrong throws here,
  * before anything is looked up or sent.
@@ -283,7 +307,7 @@ export function planDial<C>(
 ): DialPlan<C> {
   checkArguments(address, options);
   const network = options.network ?? "tcp";
-  checkOptions(network, options);
+  if (!isPlain(options)) checkOptions(network, options);
   const { resolver: given, dialer, tls, control } = options;
   if (typeof dialer?.connect !== "function") {
     throw new TypeError(
@@ -340,13 +364,19 @@ export function planDial<C>(
   ) {
     // The endpoint the scheduler would make of the literal's answer.
     const { address, family, zone } = literal;
-    fastEndpoint = zone === undefined
-      ? { address, family, port }
-      : { address, family, zone, port };
+    const endpoint = () =>
+      Object.freeze(
+        zone === undefined
+          ? { address, family, port }
+          : { address, family, zone, port },
+      );
     if (host === "") {
+      fastEndpoint = endpoint();
       fastAddr = formatEndpoint(fastEndpoint);
     } else {
-      // Made once per address and network, so a dial allocates no closure.
+      // Made once per address and network, so a dial allocates no closure
+      // and the dialer sees the same endpoint object each time.
+      fastEndpoint = parsed.endpoint ??= endpoint();
       fastAddr = parsed.addr ??= formatEndpoint(fastEndpoint);
       const failed = parsed.failed ??= {};
       fastFailed = failed[network] ??= literalFailure(network, fastAddr);
@@ -357,6 +387,7 @@ export function planDial<C>(
     address,
     host,
     port,
+    service: serviceOf(options.service, literal, resolver),
     dialer,
     resolver,
     clock: options.clock ?? systemClock,
@@ -374,4 +405,29 @@ export function planDial<C>(
     fastAddr,
     fastFailed,
   };
+}
+
+/** An IP-literal address dialled before on network `tcp`. */
+export interface PlainLiteral {
+  /** Its endpoint (frozen, the same object each dial). */
+  readonly endpoint: Endpoint;
+  /** What a failed connect rejects with, per network. */
+  readonly failed: { readonly tcp: (error: unknown) => never };
+}
+
+/**
+ * An IP-literal address dialled before on network `tcp` with nothing but
+ * a timeout-free, signal-free plain dial in mind (see `markPlain`), which
+ * then needs no plan: `undefined` when the address is not such a literal
+ * or was not dialled that way yet.
+ *
+ * @param address What dial() was given.
+ * @returns Its cached endpoint and failure.
+ */
+export function plainLiteral(address: string): PlainLiteral | undefined {
+  const parsed = PARSED.get(address);
+  if (parsed?.endpoint === undefined || parsed.failed?.tcp === undefined) {
+    return undefined;
+  }
+  return parsed as PlainLiteral;
 }

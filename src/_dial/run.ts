@@ -13,14 +13,16 @@ import {
   type HappyEyeballsAction,
   type HappyEyeballsEvent,
 } from "../happy_eyeballs.ts";
+import type { ServiceEndpointInfo } from "../trace.ts";
 import type { Family } from "../types.ts";
 import { Answers } from "./answers.ts";
-import { Attempts } from "./attempts.ts";
+import { Attempts, handshakeTarget } from "./attempts.ts";
 import { closeQuietly, toError } from "./foreign.ts";
 import { type FamilyEvent, Lookups } from "./lookups.ts";
 import type { CoreDialOptions } from "./options.ts";
 import { Order } from "./order.ts";
 import { type DialPlan, MAX_TIMER_DELAY } from "./plan.ts";
+import { serviceInfo, ServiceLookups } from "./service.ts";
 import { handshake } from "./tls.ts";
 
 const NO_SIGNALS: readonly AbortSignal[] = [];
@@ -45,6 +47,8 @@ export class DialRun<C> {
   readonly #lookups: Lookups;
   readonly #answers: Answers;
   readonly #attempts: Attempts<C>;
+  /** Happy Eyeballs v3: the service lookups, with `service`. */
+  readonly #service: ServiceLookups | undefined;
   #timer: unknown;
   #timeoutTimer: unknown;
   /** Events that arrived while one was being handled. */
@@ -107,7 +111,17 @@ export class DialRun<C> {
         : undefined,
       maxAttempts: options.maxAttempts,
       maxConcurrentAttempts: options.maxConcurrentAttempts,
+      awaitService: plan.service !== undefined,
     });
+    const { service } = plan;
+    this.#service = service === undefined ? undefined : new ServiceLookups(
+      { ...plan, service },
+      plan.families.length === 2 && plan.families[0] !== order.gate
+        ? [plan.families[1]!, plan.families[0]!]
+        : plan.families,
+      this.#lookups,
+      this,
+    );
   }
 
   /** Whether the dial has ended. */
@@ -136,13 +150,22 @@ export class DialRun<C> {
   }
 
   /** The winner's address, family and index, once there is one. */
-  get winner(): { addr: string; family: Family; attempt: number } {
+  get winner(): {
+    addr: string;
+    family: Family;
+    attempt: number;
+    service?: ServiceEndpointInfo;
+  } {
     const attempt = this.#attempts.get(this.#winner);
-    return {
+    const winner = {
       addr: attempt.addr,
       family: attempt.endpoint.family,
       attempt: this.#winner,
     };
+    const origin = attempt.origin?.service;
+    return origin === undefined
+      ? winner
+      : { ...winner, service: serviceInfo(origin) };
   }
 
   /**
@@ -178,6 +201,8 @@ export class DialRun<C> {
     if (literal === undefined) {
       if (!this.#lookups.announce()) return promise;
       if (this.#answers.needsDiscovery) this.#answers.discover();
+      // The draft's order: the service query, then AAAA, then A.
+      this.#service?.start();
       this.#lookups.start();
     } else if (families.includes(literal.family === 4 ? 6 : 4)) {
       this.#answers.startNat64Literal();
@@ -210,6 +235,15 @@ export class DialRun<C> {
    * that arrives meanwhile (from a hook or an abort) is handled after it.
    */
   dispatch(event: HappyEyeballsEvent): void {
+    const service = this.#service;
+    if (
+      service !== undefined &&
+      (event.type === "answer" || event.type === "lookupFailed")
+    ) {
+      // v3: the host's answers reach the scheduler as ranked endpoints.
+      service.hostAnswer(event);
+      return;
+    }
     if (this.#busy) {
       (this.#queue ??= []).push(event);
       return;
@@ -240,7 +274,12 @@ export class DialRun<C> {
   #carryOut(action: HappyEyeballsAction): void {
     switch (action.type) {
       case "start":
-        this.#attempts.start(action.attempt, action.endpoint, action.cause);
+        this.#attempts.start(
+          action.attempt,
+          action.endpoint,
+          action.cause,
+          this.#service?.candidate(action.endpoint),
+        );
         break;
       case "cancel":
         this.#attempts.cancel(action.attempt, this.#timedOut);
@@ -363,7 +402,7 @@ export class DialRun<C> {
     const attempt = this.#attempts.get(index);
     handshake(
       this.#plan,
-      { addr: attempt.addr, family: attempt.endpoint.family, attempt: index },
+      handshakeTarget(attempt, index),
       conn,
       controller.signal,
     ).then(

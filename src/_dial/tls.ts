@@ -84,6 +84,11 @@ export interface HandshakeTarget {
   readonly addr: string;
   readonly family: Family;
   readonly attempt: number;
+  /**
+   * The ALPN list to offer instead of `tls.alpnProtocols`: a service
+   * record's, intersected with it (Happy Eyeballs v3).
+   */
+  readonly alpnProtocols?: string[];
 }
 
 /**
@@ -116,7 +121,7 @@ export function handshake<C>(
   try {
     promise = dialer.startTls!(conn, {
       serverName,
-      alpnProtocols: tls.alpnProtocols,
+      alpnProtocols: target.alpnProtocols ?? tls.alpnProtocols,
       caCerts: tls.caCerts,
       signal,
     });

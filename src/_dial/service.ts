@@ -1,0 +1,269 @@
+/**
+ * Happy Eyeballs v3 on a dial (draft-ietf-happy-happyeyeballs-v3): the
+ * service (HTTPS or SVCB) query sent just before the AAAA and A ones, its
+ * AliasMode chain followed, the addresses of its target names looked up,
+ * and all of it turned into ranked endpoints for the scheduler (its
+ * `awaitService` mode). `dnsAnswer` fires for each service answer with
+ * `family: "service"`.
+ *
+ * @module
+ */
+
+import { DNSError } from "../errors.ts";
+import type { HappyEyeballsEvent } from "../happy_eyeballs.ts";
+import { callHook, type ServiceEndpointInfo, type Trace } from "../trace.ts";
+import type { Endpoint, Family, Resolver, ServiceRecord } from "../types.ts";
+import type { RandomSource, ServiceOption } from "../_he3/records.ts";
+import {
+  type ServiceCandidate,
+  ServiceResolution,
+} from "../_he3/resolution.ts";
+import { toError } from "./foreign.ts";
+import { cleanAnswer, type FamilyEvent, type Lookups } from "./lookups.ts";
+import { endpointKey } from "../_he3/endpoint_key.ts";
+import { isCached } from "../_cached_answer.ts";
+
+/** The service side of a dial's plan. */
+export interface ServiceSpec {
+  /** The URI scheme: `"https"` asks for HTTPS records. */
+  readonly scheme: string;
+  /** Shuffles records of equal priority. */
+  readonly random: RandomSource | undefined;
+}
+
+/** What the service lookups read from the dial's plan. */
+export interface ServicePlan {
+  readonly host: string;
+  readonly lookupHost: string;
+  readonly port: number;
+  readonly resolver: Resolver;
+  readonly trace: Trace | undefined;
+  readonly tls: { readonly alpnProtocols?: string[] } | undefined;
+  readonly service: ServiceSpec | undefined;
+}
+
+/** Where the service lookups report to. */
+export interface ServiceSink {
+  /** Whether the dial has ended. */
+  readonly settled: boolean;
+  /** Hands an event to the scheduler. */
+  dispatch(event: HappyEyeballsEvent): void;
+}
+
+/**
+ * How the hooks show the service record an endpoint came from.
+ *
+ * @param option The record, as the dial tries it.
+ * @returns A fresh info object.
+ */
+export function serviceInfo(option: ServiceOption): ServiceEndpointInfo {
+  const info: ServiceEndpointInfo = {
+    priority: option.priority,
+    target: option.target,
+    port: option.port,
+  };
+  if (option.alpn !== undefined) info.alpn = option.alpn.slice();
+  const ech = option.record.ech;
+  if (ech instanceof Uint8Array) info.ech = ech;
+  return info;
+}
+
+/** The records of a resolver's answer, as an array (garbage: none). */
+function recordsOf(value: unknown): ServiceRecord[] {
+  try {
+    return Array.isArray(value)
+      ? (value as unknown[]).filter((r): r is ServiceRecord =>
+        r !== null && typeof r === "object"
+      )
+      : [];
+  } catch {
+    return []; // a revoked Proxy
+  }
+}
+
+/** The service lookups of one dial. */
+export class ServiceLookups {
+  readonly #plan: ServicePlan & { service: ServiceSpec };
+  readonly #lookups: Lookups;
+  readonly #sink: ServiceSink;
+  readonly #resolution: ServiceResolution;
+  /** The candidates of the last `endpoints` event, by endpoint. */
+  readonly #byKey = new Map<string, ServiceCandidate>();
+
+  /**
+   * @param plan The dial's plan, with its `service` set.
+   * @param families The families the dial uses, the preferred one first.
+   * @param lookups The dial's address lookups (their signal and upkeep).
+   * @param sink The run.
+   */
+  constructor(
+    plan: ServicePlan & { service: ServiceSpec },
+    families: readonly Family[],
+    lookups: Lookups,
+    sink: ServiceSink,
+  ) {
+    this.#plan = plan;
+    this.#lookups = lookups;
+    this.#sink = sink;
+    this.#resolution = new ServiceResolution({
+      host: plan.lookupHost,
+      port: plan.port,
+      scheme: plan.service.scheme,
+      clientAlpn: plan.tls?.alpnProtocols,
+      families,
+      random: plan.service.random,
+    });
+  }
+
+  /** Sends the service query (before the address ones: the draft's order). */
+  start(): void {
+    this.#query(this.#plan.lookupHost, true);
+  }
+
+  /** Takes the dialled host's answer of one family (after NAT64, probes). */
+  hostAnswer(event: FamilyEvent): void {
+    const name = this.#plan.lookupHost;
+    if (event.type === "answer") {
+      this.#resolution.addressAnswer(name, event.family, event.addrs);
+    } else {
+      this.#resolution.addressFailed(name, event.family);
+    }
+    this.#update();
+  }
+
+  /**
+   * Where an endpoint the scheduler starts came from.
+   *
+   * @param endpoint The endpoint of a `start` action.
+   * @returns Its candidate; undefined for an endpoint it never listed.
+   */
+  candidate(endpoint: Endpoint): ServiceCandidate | undefined {
+    return this.#byKey.get(endpointKey(endpoint));
+  }
+
+  #query(name: string, first: boolean): void {
+    const { resolver, service } = this.#plan;
+    const lookups = this.#lookups;
+    // RFC 9460 §3: an alias target is asked as it is, without the
+    // `_PORT._https` prefix a port other than 443 puts on the host; for
+    // https, port 443 is how a resolver is told so.
+    const port = !first && service.scheme === "https" ? 443 : this.#plan.port;
+    lookups.working(1);
+    let promise: Promise<unknown>;
+    try {
+      promise = Promise.resolve(
+        resolver.lookupService!(name, {
+          signal: lookups.signal,
+          scheme: service.scheme,
+          port,
+        }),
+      );
+    } catch (error) {
+      promise = Promise.reject(error);
+    }
+    promise.then(
+      (value) => {
+        lookups.working(-1);
+        if (this.#sink.settled) return;
+        const records = recordsOf(value);
+        const next = this.#resolution.serviceAnswer(records);
+        const error = next.type === "done" ? next.error : undefined;
+        if (!this.#report(name, records, error, isCached(value))) return;
+        if (next.type === "follow") this.#query(next.name, false);
+        this.#update();
+      },
+      (reason: unknown) => {
+        lookups.working(-1);
+        if (this.#sink.settled) return;
+        const error = reason instanceof DNSError
+          ? reason
+          : new DNSError(toError(reason).message, name, { cause: reason });
+        this.#resolution.serviceFailed(error);
+        if (!this.#report(name, [], error, isCached(reason))) return;
+        this.#update();
+      },
+    );
+  }
+
+  /** Looks up the addresses of a service's target name. */
+  #lookupTarget(name: string, family: Family): void {
+    const lookups = this.#lookups;
+    lookups.working(1);
+    let promise: Promise<unknown>;
+    try {
+      promise = Promise.resolve(
+        this.#plan.resolver.lookup(name, family, { signal: lookups.signal }),
+      );
+    } catch (error) {
+      promise = Promise.reject(error);
+    }
+    promise.then(
+      (value) => {
+        lookups.working(-1);
+        if (this.#sink.settled) return;
+        this.#resolution.addressAnswer(
+          name,
+          family,
+          cleanAnswer(value, family),
+        );
+        this.#update();
+      },
+      () => {
+        lookups.working(-1);
+        if (this.#sink.settled) return;
+        this.#resolution.addressFailed(name, family);
+        this.#update();
+      },
+    );
+  }
+
+  /**
+   * Fires dnsAnswer for a service answer.
+   *
+   * @returns False when the hook ended the dial.
+   */
+  #report(
+    name: string,
+    records: ServiceRecord[],
+    error: DNSError | undefined,
+    cached: boolean,
+  ): boolean {
+    const trace = this.#plan.trace;
+    if (trace?.dnsAnswer === undefined) return true;
+    const info = {
+      host: this.#plan.host,
+      family: "service" as const,
+      name,
+      addrs: [],
+      records: records.slice(),
+      coalesced: false,
+      cached,
+    };
+    callHook(
+      trace,
+      "dnsAnswer",
+      error === undefined ? info : { ...info, error },
+    );
+    return !this.#sink.settled;
+  }
+
+  /** Starts the lookups the services need and hands the scheduler the endpoints. */
+  #update(): void {
+    if (this.#sink.settled) return;
+    const resolution = this.#resolution;
+    for (const { name, family } of resolution.takeQueries()) {
+      this.#lookupTarget(name, family);
+    }
+    const endpoints = resolution.candidates();
+    // Kept across updates: a start the scheduler decides on an earlier
+    // event still finds its origin.
+    for (const c of endpoints) this.#byKey.set(endpointKey(c.endpoint), c);
+    this.#sink.dispatch({
+      type: "endpoints",
+      endpoints,
+      preferredAnswered: resolution.preferredAnswered(endpoints),
+      serviceAnswered: resolution.serviceSettled,
+      settled: !resolution.pending,
+    });
+  }
+}

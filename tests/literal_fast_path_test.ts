@@ -1,0 +1,86 @@
+// The adapters' IP-literal fast path (issue 16): a literal dialled before,
+// with the adapter's own options, takes no plan and the dialer's literal
+// connect; what it resolves and rejects with is what the planned path gives.
+import { test } from "./_test.ts";
+import assert from "node:assert/strict";
+import { DialError, OpError } from "../src/errors.ts";
+import { background, runWithContext, withSignal } from "../src/context.ts";
+import { withTrace } from "../src/trace.ts";
+import type { Conn } from "../src/types.ts";
+import { closedPort, startEchoServer } from "./_tcp_fixtures.ts";
+
+const runtime = "Deno" in globalThis
+  ? "deno"
+  : "Bun" in globalThis
+  ? "bun"
+  : "node";
+const { dial } = await import(`../runtimes/${runtime}.ts`) as {
+  dial(address: string, options?: object): Promise<Conn>;
+};
+
+test(`${runtime} dial() of a refused IP literal rejects with the same DialError every time`, async () => {
+  const port = await closedPort("127.0.0.1");
+  const address = `127.0.0.1:${port}`;
+  const messages: string[] = [];
+  // The first dial plans; the later ones take the fast path.
+  for (let i = 0; i < 3; i++) {
+    const error = await dial(address).then(
+      () => assert.fail("connected to a closed port"),
+      (err: unknown) => err,
+    );
+    assert.ok(error instanceof DialError, String(error));
+    assert.equal(error.errors.length, 1);
+    const op = error.errors[0];
+    assert.ok(op instanceof OpError);
+    assert.equal(op.addr, address);
+    assert.equal((op.cause as { code?: string }).code, "ECONNREFUSED");
+    messages.push(error.message);
+  }
+  assert.equal(new Set(messages).size, 1);
+  assert.match(messages[0]!, /connection refused/);
+});
+
+test(`${runtime} dial() of an IP literal dialled before connects with the same addresses`, async () => {
+  const server = await startEchoServer();
+  try {
+    const address = `127.0.0.1:${server.port}`;
+    for (let i = 0; i < 3; i++) {
+      const conn = await dial(address);
+      try {
+        assert.equal(conn.remoteAddr.hostname, "127.0.0.1");
+        assert.equal(conn.remoteAddr.port, server.port);
+        assert.equal(conn.localAddr.hostname, "127.0.0.1");
+        await server.until(() => server.connections === i + 1);
+        assert.equal(conn.localAddr.port, server.sockets[i]!.remotePort);
+      } finally {
+        conn.close();
+      }
+    }
+  } finally {
+    await server.close();
+  }
+});
+
+test(`${runtime} dial() of an IP literal dialled before still honours the context's trace and signal`, async () => {
+  const server = await startEchoServer();
+  try {
+    const address = `127.0.0.1:${server.port}`;
+    (await dial(address)).close();
+    const seen: string[] = [];
+    const traced = withTrace(background, {
+      connectStart: (info) => void seen.push(`start ${info.addr}`),
+      connectDone: (info) => void seen.push(`done ${info.addr}`),
+    });
+    const conn = await runWithContext(traced, () => dial(address));
+    conn.close();
+    assert.deepEqual(seen, [`start ${address}`, `done ${address}`]);
+    const reason = new Error("the context gave up");
+    const aborted = withSignal(background, AbortSignal.abort(reason));
+    await assert.rejects(
+      runWithContext(aborted, () => dial(address)),
+      (err: unknown) => err === reason,
+    );
+  } finally {
+    await server.close();
+  }
+});

@@ -2,8 +2,8 @@
  * A standard `fetch` whose connections nettrace dials — RFC 8305 Happy
  * Eyeballs, the resolver, history and policy of your choice, nettrace's
  * TLS — with Go's `httptrace.ClientTrace` hooks (`HTTPTrace`) per request,
- * on Deno, Bun and Node. Built on npm undici 8 (its `fetch`, `Agent` and
- * the {@linkcode undiciConnector} of `@nettrace/nettrace/undici`).
+ * on Deno, Bun and Node. Built on npm undici 7 or 8 (its `fetch`, `Agent`
+ * and the {@linkcode undiciConnector} of `@nettrace/nettrace/undici`).
  *
  * @example Tracing one request
  * ```ts ignore
@@ -55,6 +55,7 @@ import {
   type DispatcherLike,
   RequestDispatcher,
 } from "./_fetch/request_dispatcher.ts";
+import { muxFactory } from "./_fetch/mux_factory.ts";
 import { undiciInput } from "./_fetch/request_input.ts";
 import {
   releaseSendHeaders,
@@ -273,6 +274,7 @@ export function createFetch(options: FetchOptions = {}): NettraceFetch {
     );
   };
   const agent = new Agent({
+    factory: muxFactory as never,
     connect: connect as never,
     allowH2,
     connections,

@@ -13,7 +13,8 @@ import type { AddressInfo, Socket } from "node:net";
 import { DialError } from "../src/errors.ts";
 import { joinHostPort } from "../src/address.ts";
 import type { Network } from "../src/types.ts";
-import { dial, type NodeConn, type RuntimeDialOptions } from "./node.ts";
+import type { NodeConn } from "./_node_dialer.ts";
+import { nodeDial as dial, type RuntimeDialOptions } from "./_node_dial.ts";
 
 /**
  * Options for {@linkcode createConnection}: `net.createConnection`'s (the

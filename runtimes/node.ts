@@ -25,16 +25,10 @@
  * @module
  */
 
-import {
-  dialerHistory,
-  type DialOptions,
-  type HistoryStore,
-  type Resolver,
-  type TLSOptions,
-} from "../mod.ts";
+import { dialerHistory, type HistoryStore, type TLSOptions } from "../mod.ts";
 import { dialer, NodeConn, NodeTLSConn } from "./_node_dialer.ts";
 import { createResolver, resolver } from "./_node_resolver.ts";
-import { bindDial } from "./_adapter.ts";
+import { nodeDial, type RuntimeDialOptions } from "./_node_dial.ts";
 
 export * from "../mod.ts";
 export {
@@ -73,38 +67,7 @@ export {
 export const history: HistoryStore = dialerHistory(dialer);
 export type { ResolvedAddr, ResolverOptions } from "./_node_resolver.ts";
 export { NodeConn, NodeTLSConn };
-
-/**
- * Options for this adapter's {@linkcode dial}.
- *
- * @example Dialling through a local name server
- * ```ts
- * import { createResolver, type RuntimeDialOptions } from "@nettrace/nettrace/node";
- *
- * const options: RuntimeDialOptions = {
- *   resolver: createResolver({ nameServer: { address: "127.0.0.1", port: 5353 } }),
- *   timeout: 5_000,
- * };
- * // const conn = await dial("db.test:5432", options);
- * ```
- */
-export interface RuntimeDialOptions extends DialOptions {
-  /**
-   * The resolver; a name-server one comes from
-   * `createResolver({ nameServer })`.
-   * @default {resolver}
-   */
-  resolver?: Resolver;
-  /**
-   * Keep the socket writable after the peer's FIN (Go's and Deno's
-   * behaviour). Off by default, as `net.connect` sets a socket up: the
-   * socket ends its side and closes when the peer does.
-   * @default {false}
-   */
-  allowHalfOpen?: boolean;
-}
-
-const adapterDial = bindDial({ resolver, dialer });
+export type { RuntimeDialOptions };
 
 /**
  * Dials `address` (`host:port`) on Node with RFC 8305 Happy Eyeballs and
@@ -171,10 +134,5 @@ export function dial(
   address: string,
   options?: RuntimeDialOptions,
 ): Promise<NodeConn> {
-  const pending = adapterDial(address, options);
-  if (options?.allowHalfOpen !== true) return pending;
-  return pending.then((conn) => {
-    conn.socket.allowHalfOpen = true;
-    return conn;
-  });
+  return nodeDial(address, options);
 }

@@ -11,506 +11,50 @@
 import type { Endpoint, Family, IPAddr } from "./types.ts";
 import { addrKey } from "./_ip.ts";
 import { endpointKey } from "./_he3/endpoint_key.ts";
-
-/**
- * Why an attempt started when it did (RFC 8305 §5).
- *
- * @example Counting why attempts started
- * ```ts
- * import type { AttemptCause, Trace } from "@nettrace/nettrace";
- *
- * const causes = new Map<AttemptCause, number>();
- * const trace: Trace = {
- *   connectStart: ({ cause }) => {
- *     causes.set(cause, (causes.get(cause) ?? 0) + 1);
- *   },
- * };
- * ```
- */
-export type AttemptCause =
-  /** The first attempt of the dial. */
-  | "first"
-  /** The Connection Attempt Delay after the previous start ran out. */
-  | "delay"
-  /** The previous attempt failed, so the next one started at once. */
-  | "failure"
-  /** Every attempt had failed and new addresses arrived. */
-  | "answer";
-
-/**
- * RFC 8305 §5: never start attempts closer together than this.
- *
- * @example Clamping a configured delay
- * ```ts
- * import { MAX_ATTEMPT_DELAY, MIN_ATTEMPT_DELAY } from "@nettrace/nettrace";
- *
- * const requested = 5;
- * const delay = Math.min(
- *   MAX_ATTEMPT_DELAY,
- *   Math.max(MIN_ATTEMPT_DELAY, requested),
- * ); // 10
- * ```
- */
-export const MIN_ATTEMPT_DELAY = 10;
-/**
- * RFC 8305 §5: the Connection Attempt Delay should not exceed this.
- *
- * @example Waiting as long as RFC 8305 allows
- * ```ts
- * import { type DialOptions, MAX_ATTEMPT_DELAY } from "@nettrace/nettrace";
- *
- * // Give each attempt the longest head start before the next one.
- * const options: DialOptions = { attemptDelay: MAX_ATTEMPT_DELAY };
- * ```
- */
-export const MAX_ATTEMPT_DELAY = 2000;
-/**
- * RFC 8305 §5 recommended Connection Attempt Delay.
- *
- * @example Doubling the default delay for a slow network
- * ```ts
- * import { DEFAULT_ATTEMPT_DELAY, type DialOptions } from "@nettrace/nettrace";
- *
- * const options: DialOptions = { attemptDelay: 2 * DEFAULT_ATTEMPT_DELAY };
- * ```
- */
-export const DEFAULT_ATTEMPT_DELAY = 250;
-/**
- * RFC 8305 §3 recommended Resolution Delay.
- *
- * @example An IPv4 answer waits for the IPv6 one
- * ```ts
- * import { DEFAULT_RESOLUTION_DELAY, HappyEyeballs } from "@nettrace/nettrace";
- *
- * const he = new HappyEyeballs({ port: 80 });
- * he.step(0, {
- *   type: "answer",
- *   family: 4,
- *   addrs: [{ address: "127.0.0.1", family: 4 }],
- * });
- * console.log(he.wakeAt === DEFAULT_RESOLUTION_DELAY); // true
- * ```
- */
-export const DEFAULT_RESOLUTION_DELAY = 50;
-
-/**
- * Options for {@linkcode HappyEyeballs}.
- *
- * @example A scheduler for IPv4 only
- * ```ts
- * import { HappyEyeballs, type HappyEyeballsOptions } from "@nettrace/nettrace";
- *
- * const options: HappyEyeballsOptions = {
- *   port: 443,
- *   families: [4],
- *   attemptDelay: 100,
- * };
- * const he = new HappyEyeballs(options);
- * ```
- */
-export interface HappyEyeballsOptions {
-  /**
-   * The port of every endpoint.
-   */
-  port: number;
-  /**
-   * The families whose answers to wait for: both for `"tcp"`, one for
-   * `"tcp4"`/`"tcp6"`.
-   * @default {[6, 4]}
-   */
-  families?: readonly Family[];
-  /**
-   * Connection Attempt Delay in ms, clamped to [10, 2000] (RFC 8305 §5).
-   * @default {250}
-   */
-  attemptDelay?: number;
-  /**
-   * Resolution Delay in ms (RFC 8305 §3): how long an answer of the other
-   * family waits for the preferred family's answer.
-   * @default {50}
-   */
-  resolutionDelay?: number;
-  /**
-   * How many addresses of the preferred family go before the first of the
-   * other (RFC 8305 §4 "First Address Family Count").
-   * @default {1}
-   */
-  firstAddressFamilyCount?: number;
-  /**
-   * The family tried first.
-   * @default {6}
-   */
-  preferredFamily?: Family;
-  /**
-   * At most this many endpoints are tried in one dial; the rest are never
-   * tried (a hostile DNS answer cannot make one dial open thousands of
-   * sockets).
-   * @default {32}
-   */
-  maxAttempts?: number;
-  /**
-   * At most this many attempts are connecting at once; the next waits for
-   * one of them to fail.
-   * @default {8}
-   */
-  maxConcurrentAttempts?: number;
-  /**
-   * Orders endpoints: RFC 6724 §6 destination address selection with the
-   * RFC 8305 §4 history rules (`dial()` passes one). Each family's untried
-   * endpoints are kept sorted by it, and before the first attempt the
-   * family whose best endpoint sorts first leads the interleaving (§4).
-   * Without it each family keeps answer order and `preferredFamily` leads.
-   * @default {undefined}
-   */
-  compare?: (a: Endpoint, b: Endpoint) => number;
-  /**
-   * The Connection Attempt Delay to wait after starting `endpoint`, in ms
-   * (clamped to [10, 2000]), or undefined for `attemptDelay`. `dial()`
-   * derives it from the endpoint's measured connect time (RFC 8305 §5).
-   * @default {undefined}
-   */
-  attemptDelayFor?: (endpoint: Endpoint) => number | undefined;
-  /**
-   * Happy Eyeballs v3 (draft-ietf-happy-happyeyeballs-v3): the dial asked
-   * for service (SVCB/HTTPS) records. Endpoints then come as `endpoints`
-   * events, in ranked groups, and the race starts by the draft's move-on
-   * rule: some endpoint at hand AND (the preferred family and the service
-   * answered, OR the Resolution Delay passed since the first endpoint).
-   * `answer` and `lookupFailed` events are ignored.
-   * @default {false}
-   */
-  awaitService?: boolean;
-}
-
-/**
- * One endpoint of an `endpoints` event, with its group.
- *
- * @example An endpoint of the second service group
- * ```ts
- * import type { RankedEndpoint } from "@nettrace/nettrace";
- *
- * const ranked: RankedEndpoint = {
- *   endpoint: { address: "2001:db8::1", family: 6, port: 8443 },
- *   rank: 1,
- * };
- * ```
- */
-export interface RankedEndpoint {
-  /** The address and port. */
-  readonly endpoint: Endpoint;
-  /**
-   * Its group: every endpoint of a lower rank is tried before the first of
-   * a higher one; inside a group the usual sorting and interleaving apply.
-   */
-  readonly rank: number;
-}
-
-/**
- * Default of {@linkcode HappyEyeballsOptions.maxAttempts}.
- *
- * @example Trying fewer addresses than the default
- * ```ts
- * import { DEFAULT_MAX_ATTEMPTS, type DialOptions } from "@nettrace/nettrace";
- *
- * const options: DialOptions = { maxAttempts: Math.min(4, DEFAULT_MAX_ATTEMPTS) };
- * ```
- */
-export const DEFAULT_MAX_ATTEMPTS = 32;
-/**
- * Default of {@linkcode HappyEyeballsOptions.maxConcurrentAttempts}.
- *
- * @example Connecting to fewer addresses at once
- * ```ts
- * import {
- *   DEFAULT_MAX_CONCURRENT_ATTEMPTS,
- *   type DialOptions,
- * } from "@nettrace/nettrace";
- *
- * const options: DialOptions = {
- *   maxConcurrentAttempts: DEFAULT_MAX_CONCURRENT_ATTEMPTS / 4,
- * };
- * ```
- */
-export const DEFAULT_MAX_CONCURRENT_ATTEMPTS = 8;
-
-/**
- * An input to {@linkcode HappyEyeballs.step}.
- *
- * @example Feeding a race its events
- * ```ts
- * import { HappyEyeballs, type HappyEyeballsEvent } from "@nettrace/nettrace";
- *
- * const events: HappyEyeballsEvent[] = [
- *   { type: "answer", family: 6, addrs: [{ address: "::1", family: 6 }] },
- *   { type: "connected", attempt: 0 },
- * ];
- * const he = new HappyEyeballs({ port: 80 });
- * for (const [now, event] of events.entries()) he.step(now, event);
- * console.log(he.state); // "won"
- * ```
- */
-export type HappyEyeballsEvent =
-  /** One family's answer (possibly empty). */
-  | { type: "answer"; family: Family; addrs: readonly IPAddr[] }
-  /** One family's lookup failed. */
-  | { type: "lookupFailed"; family: Family; error: Error }
-  /** Attempt `attempt` connected. */
-  | { type: "connected"; attempt: number }
-  /**
-   * Attempt `attempt` failed. `free` when it failed before sending anything
-   * (refused by an address policy): the next attempt may start at once.
-   */
-  | { type: "failed"; attempt: number; error: Error; free?: boolean }
-  /** The time asked for by the last `wake` action has come. */
-  | { type: "timer" }
-  /**
-   * Attempt `attempt` (the latest) really began now, later than the `start`
-   * action said (the driver's own work took time): the next start is
-   * counted from now, so real connects stay `attemptDelay` (and at least
-   * 10 ms) apart.
-   */
-  | { type: "started"; attempt: number }
-  /** The dial was given up. */
-  | { type: "abort" }
-  /**
-   * With `awaitService`: every endpoint known now. Untried endpoints not
-   * listed any more are dropped (a hint an answer replaced); tried ones
-   * stay tried; new ones are sorted into the untried ones by rank.
-   */
-  | {
-    type: "endpoints";
-    endpoints: readonly RankedEndpoint[];
-    /**
-     * The preferred family's lookup answered (with addresses, none, or a
-     * failure), or an endpoint of that family is at hand.
-     */
-    preferredAnswered: boolean;
-    /** The service lookup answered (records, none, or a failure). */
-    serviceAnswered: boolean;
-    /** Nothing is awaited any more: no lookup of any kind is pending. */
-    settled: boolean;
-    /** The lookup errors so far, reported when no attempt could start. */
-    errors?: readonly Error[];
-  };
-
-/**
- * An output of {@linkcode HappyEyeballs.step}.
- *
- * @example Describing what the scheduler asks for
- * ```ts
- * import { HappyEyeballs, type HappyEyeballsAction } from "@nettrace/nettrace";
- *
- * function describe(action: HappyEyeballsAction): string {
- *   switch (action.type) {
- *     case "start":
- *       return `start ${action.attempt}: ${action.endpoint.address}`;
- *     case "cancel":
- *     case "close":
- *     case "won":
- *       return `${action.type} ${action.attempt}`;
- *     case "wake":
- *       return `wake at ${action.at}`;
- *     case "failed":
- *       return `failed with ${action.errors.length} errors`;
- *   }
- * }
- *
- * const he = new HappyEyeballs({ port: 80 });
- * const actions = he.step(0, {
- *   type: "answer",
- *   family: 6,
- *   addrs: [{ address: "::1", family: 6 }],
- * });
- * console.log(actions.map(describe)); // ["start 0: ::1"]
- * ```
- */
-export type HappyEyeballsAction =
-  /** Start connecting to `endpoint`; attempts are numbered from 0. */
-  | {
-    type: "start";
-    attempt: number;
-    endpoint: Endpoint;
-    cause: AttemptCause;
-  }
-  /** Abort attempt `attempt`, which is still connecting. */
-  | { type: "cancel"; attempt: number }
-  /** Attempt `attempt` connected after the race ended: close it. */
-  | { type: "close"; attempt: number }
-  /**
-   * Call `step` with a `timer` event at time `at`, replacing any earlier
-   * wake-up; `at` undefined means no wake-up is needed any more.
-   */
-  | { type: "wake"; at: number | undefined }
-  /** Attempt `attempt` won: its connection is the dial's result. */
-  | { type: "won"; attempt: number }
-  /**
-   * Everything failed. `errors` are the attempts' errors in start order, or
-   * the lookup errors when no attempt was made (empty when every family
-   * answered with no address).
-   */
-  | { type: "failed"; errors: Error[] };
-
-/**
- * Where the race is.
- *
- * @example Giving up a race
- * ```ts
- * import { HappyEyeballs, type HappyEyeballsState } from "@nettrace/nettrace";
- *
- * const he = new HappyEyeballs({ port: 80 });
- * he.step(0, { type: "abort" });
- * const state: HappyEyeballsState = he.state; // "aborted"
- * ```
- */
-export type HappyEyeballsState = "running" | "won" | "failed" | "aborted";
-
-interface Candidate {
-  readonly endpoint: Endpoint;
-  tried: boolean;
-  /** Its group (`awaitService`); 0 otherwise. */
-  rank: number;
-}
-
-const CONNECTING = 0;
-const DONE = 1;
-
-/** What a scheduler waits for when no families are given. */
-const DEFAULT_FAMILIES: readonly Family[] = [6, 4];
-/** The queue before any answer: shared, never written to. */
-const NO_CANDIDATES: Candidate[] = [];
-
-/**
- * Interleaves two lists: `count` of the first, then one of each in turn
- * (RFC 8305 §4); the rest of the longer list goes last.
- */
-function interleave<T>(
-  first: readonly T[],
-  second: readonly T[],
-  count: number,
-): T[] {
-  const out: T[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < first.length && i < count) out.push(first[i++]!);
-  while (i < first.length || j < second.length) {
-    if (j < second.length) out.push(second[j++]!);
-    if (i < first.length) out.push(first[i++]!);
-  }
-  return out;
-}
-
-/** The candidates of one family not tried yet, in order. */
-function untried(list: readonly Candidate[] | undefined): Candidate[] {
-  const out: Candidate[] = [];
-  if (list === undefined) return out;
-  for (let i = 0; i < list.length; i++) {
-    if (!list[i]!.tried) out.push(list[i]!);
-  }
-  return out;
-}
-
-/** Shows a wrong option value in a message: strings quoted, bigints with n. */
-function shownOption(value: unknown): string {
-  return typeof value === "string"
-    ? JSON.stringify(value)
-    : typeof value === "bigint"
-    ? `${value}n`
-    : String(value);
-}
-
-/**
- * Whether an option is given, after checking that it is a number.
- *
- * @param name The option's name, as messages show it.
- * @param value Its value.
- * @returns False when it is undefined.
- * @throws {TypeError} If it is given and is not a number.
- */
-export function checkNumber(name: string, value: unknown): value is number {
-  if (value === undefined) return false;
-  if (typeof value !== "number") {
-    throw new TypeError(
-      `Cannot use ${name} ${shownOption(value)}: it must be a number, not ${
-        value === null ? "null" : `a ${typeof value}`
-      }`,
-    );
-  }
-  return true;
-}
-
-/**
- * Checks the RFC 8305 parameters of {@linkcode HappyEyeballsOptions}: the
- * one place they are checked, for the scheduler and for `dial()` (which
- * checks them before it knows whether it needs a scheduler).
- *
- * @param options The parameters; absent ones are fine.
- * @throws {TypeError} If one is not a number.
- * @throws {RangeError} If one is out of range.
- */
-export function checkSchedulerOptions(
-  options: Pick<
-    HappyEyeballsOptions,
-    | "attemptDelay"
-    | "resolutionDelay"
-    | "firstAddressFamilyCount"
-    | "maxAttempts"
-    | "maxConcurrentAttempts"
-    | "preferredFamily"
-  >,
-): void {
-  // Most dials set none of them: read each once and be done.
-  if (
-    options.attemptDelay === undefined &&
-    options.resolutionDelay === undefined &&
-    options.firstAddressFamilyCount === undefined &&
-    options.maxAttempts === undefined &&
-    options.maxConcurrentAttempts === undefined &&
-    options.preferredFamily === undefined
-  ) {
-    return;
-  }
-  for (const name of ["attemptDelay", "resolutionDelay"] as const) {
-    const value = options[name];
-    if (checkNumber(name, value) && (Number.isNaN(value) || value < 0)) {
-      throw new RangeError(
-        `Cannot use ${name} ${value}: it must be a number of ms ≥ 0`,
-      );
-    }
-  }
-  const count = options.firstAddressFamilyCount;
-  if (
-    checkNumber("firstAddressFamilyCount", count) &&
-    (!Number.isInteger(count) || count < 1)
-  ) {
-    throw new RangeError(
-      `Cannot use firstAddressFamilyCount ${count}: it must be an integer ≥ 1`,
-    );
-  }
-  for (const name of ["maxAttempts", "maxConcurrentAttempts"] as const) {
-    const value = options[name];
-    if (
-      checkNumber(name, value) &&
-      (!(Number.isInteger(value) || value === Infinity) || value < 1)
-    ) {
-      throw new RangeError(
-        `Cannot use ${name} ${value}: it must be an integer ≥ 1`,
-      );
-    }
-  }
-  const preferred = options.preferredFamily;
-  if (
-    checkNumber("preferredFamily", preferred) && preferred !== 4 &&
-    preferred !== 6
-  ) {
-    throw new RangeError(
-      `Cannot use preferredFamily ${preferred}: it must be 4 or 6`,
-    );
-  }
-}
-
-function clampAttemptDelay(ms: number): number {
-  return Math.min(MAX_ATTEMPT_DELAY, Math.max(MIN_ATTEMPT_DELAY, ms));
-}
+export type {
+  AttemptCause,
+  HappyEyeballsAction,
+  HappyEyeballsEvent,
+  HappyEyeballsState,
+  RankedEndpoint,
+} from "./_happy_eyeballs/events.ts";
+export {
+  checkNumber,
+  checkSchedulerOptions,
+  DEFAULT_ATTEMPT_DELAY,
+  DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_MAX_CONCURRENT_ATTEMPTS,
+  DEFAULT_RESOLUTION_DELAY,
+  type HappyEyeballsOptions,
+  MAX_ATTEMPT_DELAY,
+  MIN_ATTEMPT_DELAY,
+} from "./_happy_eyeballs/options.ts";
+import type {
+  AttemptCause,
+  HappyEyeballsAction,
+  HappyEyeballsEvent,
+  HappyEyeballsState,
+} from "./_happy_eyeballs/events.ts";
+import {
+  checkSchedulerOptions,
+  clampAttemptDelay,
+  DEFAULT_ATTEMPT_DELAY,
+  DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_MAX_CONCURRENT_ATTEMPTS,
+  DEFAULT_RESOLUTION_DELAY,
+  type HappyEyeballsOptions,
+  MIN_ATTEMPT_DELAY,
+} from "./_happy_eyeballs/options.ts";
+import {
+  byGroup,
+  type Candidate,
+  CONNECTING,
+  DEFAULT_FAMILIES,
+  DONE,
+  interleave,
+  NO_CANDIDATES,
+  untried,
+} from "./_happy_eyeballs/queue.ts";
 
 /**
  * The RFC 8305 scheduler. Feed it events with the current time; it answers
@@ -876,32 +420,12 @@ export class HappyEyeballs {
     if (!ranked) {
       this.#queue = this.#interleaveGroup(preferred, other, true);
     } else {
-      // v3: every endpoint of a group before the first of the next (the
-      // draft's "Grouping By Service Priority"); each group interleaved.
-      const queue: Candidate[] = [];
-      let i = 0;
-      let j = 0;
-      while (i < preferred.length || j < other.length) {
-        const rank = Math.min(
-          preferred[i]?.rank ?? Infinity,
-          other[j]?.rank ?? Infinity,
-        );
-        const mine: Candidate[] = [];
-        const theirs: Candidate[] = [];
-        while (i < preferred.length && preferred[i]!.rank === rank) {
-          mine.push(preferred[i++]!);
-        }
-        while (j < other.length && other[j]!.rank === rank) {
-          theirs.push(other[j++]!);
-        }
-        const group = this.#interleaveGroup(
-          mine,
-          theirs,
-          rank === this.#groupRank,
-        );
-        for (const candidate of group) queue.push(candidate);
-      }
-      this.#queue = queue;
+      this.#queue = byGroup(
+        preferred,
+        other,
+        (mine, theirs, rank) =>
+          this.#interleaveGroup(mine, theirs, rank === this.#groupRank),
+      );
     }
     this.#queueHead = 0;
   }

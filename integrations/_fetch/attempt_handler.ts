@@ -1,218 +1,132 @@
 /**
- * One attempt of a traced request: an undici dispatch handler that wraps
- * undici fetch's own handler and fires the `HTTPTrace` hooks from what
- * undici tells it (and, for the connection, from the `sendHeaders`
- * channel). The firing rules are in `http_trace.ts` and the README.
+ * The dispatch handler of one attempt: wraps undici fetch's own handler,
+ * forwards every callback to it unchanged and tells the attempt's
+ * {@linkcode AttemptTrace} what happened. It speaks the API the wrapped
+ * handler speaks: undici 8's fetch hands the dispatcher a handler of the
+ * new API (`onRequestStart`, `onResponseStart`, ...), undici 7's one of
+ * the legacy API (`onConnect`, `onHeaders`, `onData`, `onComplete`,
+ * `onError`, ...). Speaking the same one matters: undici wraps a handler
+ * of the other API in an adapter of its own, and the `sendHeaders`
+ * channel then names that adapter, not this handler.
  *
  * @module
  */
 
-import { callHook, type HookName } from "../../src/trace.ts";
 import {
-  acquireConn,
-  type ConnRecord,
-  releaseConn,
-  type SocketLike,
-} from "./conn_records.ts";
-import type { HTTPHookName, HTTPTrace } from "./http_trace.ts";
+  AttemptTrace,
+  type HeaderRecord,
+  type RetryAttempt,
+} from "./attempt_trace.ts";
+import type { SocketLike } from "./conn_records.ts";
 import { type SendHeadersListener, watchHandler } from "./send_headers.ts";
+import type { HTTPTrace } from "./http_trace.ts";
 
-/** undici's dispatch handler (the new API of undici 7+), structurally. */
+/** undici's dispatch handler, either API, structurally. */
 export interface UndiciHandler {
+  // The new API (undici 7+; what undici 8's fetch uses).
   onRequestStart?(controller: unknown, context: unknown): void;
   onRequestUpgrade?(
     controller: unknown,
     statusCode: number,
-    headers: Record<string, string | string[] | undefined>,
+    headers: HeaderRecord,
     socket: unknown,
   ): void;
-  onResponseStarted?(): void;
   onResponseStart?(
     controller: unknown,
     statusCode: number,
-    headers: Record<string, string | string[] | undefined>,
+    headers: HeaderRecord,
     statusMessage?: string,
   ): void;
   onResponseData?(controller: unknown, chunk: Uint8Array): void;
   onResponseEnd?(controller: unknown, trailers: unknown): void;
   onResponseError?(controller: unknown, error: Error): void;
+  // The legacy API (what undici 7's fetch uses).
+  onConnect?(abort: (reason?: unknown) => void, context?: unknown): void;
+  onHeaders?(
+    statusCode: number,
+    rawHeaders: RawHeaders,
+    resume: () => void,
+    statusText?: string,
+  ): boolean;
+  onData?(chunk: Uint8Array): boolean;
+  onComplete?(trailers: unknown): void;
+  onError?(error: Error): void;
+  onUpgrade?(statusCode: number, rawHeaders: RawHeaders, socket: unknown): void;
+  // Both APIs.
+  onResponseStarted?(): void;
   onBodySent?(chunk: unknown): void;
   onRequestSent?(): void;
 }
 
-type Info<K extends HTTPHookName> = Parameters<NonNullable<HTTPTrace[K]>>[0];
+/** A raw header block of the legacy API: name, value, name, value, ... */
+type RawHeaders = ReadonlyArray<
+  { toString(encoding?: string): string } | ReadonlyArray<unknown>
+>;
 
-function fire<K extends HTTPHookName>(
-  trace: HTTPTrace,
-  hook: K,
-  info: Info<K>,
-): void {
-  if (trace[hook] !== undefined) {
-    callHook(trace, hook as unknown as HookName, info as never);
-  }
+function latin1(value: unknown): string {
+  return (value as { toString(encoding: string): string }).toString("latin1");
 }
 
-function toHeaders(
-  raw: Record<string, string | string[] | undefined>,
-): Headers {
-  const headers = new Headers();
-  for (const key of Object.keys(raw)) {
-    const value = raw[key];
-    if (value === undefined) continue;
-    for (const v of Array.isArray(value) ? value : [value]) {
-      headers.append(key, v);
-    }
+/** A legacy raw header block as the new API gives it (undici's rule). */
+function parseRawHeaders(raw: RawHeaders): HeaderRecord {
+  const headers: Record<string, string | string[]> = {};
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const key = latin1(raw[i]).toLowerCase();
+    const item = raw[i + 1];
+    const values = Array.isArray(item) ? item.map(latin1) : [latin1(item)];
+    const old = headers[key];
+    const all = old === undefined ? values : [old, ...values].flat();
+    headers[key] = all.length === 1 ? all[0] : all;
   }
   return headers;
 }
 
-function headerValue(
-  raw: Record<string, string | string[] | undefined>,
-  name: string,
-): string {
-  const value = raw[name];
-  return Array.isArray(value) ? value.join(",") : value ?? "";
-}
+/** Forwards the callbacks both APIs share. */
+abstract class BaseAttemptHandler implements SendHeadersListener {
+  protected readonly inner: UndiciHandler;
+  protected readonly attempt: AttemptTrace;
 
-/** Fires `wroteHeaderField` per field of undici's header block. */
-function fireHeaderFields(
-  trace: HTTPTrace,
-  header: string,
-  attempt: number,
-): void {
-  let key = "";
-  let values: string[] = [];
-  for (const line of header.split("\r\n")) {
-    if (line === "") continue;
-    const colon = line.indexOf(": ", line.startsWith(":") ? 1 : 0);
-    if (colon <= 0) continue; // the request line of HTTP/1.1
-    const name = line.slice(0, colon);
-    if (name !== key && values.length > 0) {
-      fire(trace, "wroteHeaderField", { attempt, key, value: values });
-      values = [];
-    }
-    key = name;
-    values.push(line.slice(colon + 2));
-  }
-  if (values.length > 0) {
-    fire(trace, "wroteHeaderField", { attempt, key, value: values });
-  }
-}
-
-/** Errors that mean the server closed (or reset) the connection. */
-const CONNECTION_LOST = new Set([
-  "UND_ERR_SOCKET",
-  "ECONNRESET",
-  "EPIPE",
-  "ECONNABORTED",
-]);
-
-/**
- * Decides whether a failed attempt is retried: returns true when it has
- * started the next attempt (then the failure is not passed on).
- */
-export type RetryAttempt = (error: Error) => boolean;
-
-/**
- * Wraps undici fetch's handler for one attempt (see the module doc).
- */
-export class AttemptHandler implements UndiciHandler, SendHeadersListener {
-  readonly #inner: UndiciHandler;
-  readonly #trace: HTTPTrace;
-  readonly #attempt: number;
-  readonly #expectContinue: boolean;
-  readonly #retry: RetryAttempt | undefined;
-  #record: ConnRecord | undefined;
-  #reused = false;
-  #h2 = false;
-  #closeAfter = false;
-  #waiting100 = false;
-  #wrote = false;
-  #firstByte = false;
-  #released = false;
-
-  constructor(
-    inner: UndiciHandler,
-    trace: HTTPTrace,
-    attempt: number,
-    expectContinue: boolean,
-    retry?: RetryAttempt,
-  ) {
-    this.#inner = inner;
-    this.#trace = trace;
-    this.#attempt = attempt;
-    this.#expectContinue = expectContinue;
-    this.#retry = retry;
+  constructor(inner: UndiciHandler, attempt: AttemptTrace) {
+    this.inner = inner;
+    this.attempt = attempt;
     watchHandler(this);
   }
 
-  /** From the `sendHeaders` channel: the connection is this attempt's. */
+  /** From the `sendHeaders` channel. */
   sentHeaders(header: string, socket: SocketLike): void {
-    if (this.#record !== undefined) return;
-    const trace = this.#trace;
-    const attempt = this.#attempt;
-    const { info, record } = acquireConn(socket, attempt, performance.now());
-    this.#record = record;
-    this.#reused = info.reused;
-    this.#h2 = info.alpnProtocol === "h2";
-    this.#closeAfter = !this.#h2 && header.includes("\r\nconnection: close");
-    fire(trace, "gotConn", info);
-    if (trace.wroteHeaderField !== undefined) {
-      fireHeaderFields(trace, header, attempt);
-    }
-    fire(trace, "wroteHeaders", { attempt });
-    // undici waits for 100 Continue only on HTTP/2 (see the README).
-    if (this.#expectContinue && this.#h2) {
-      this.#waiting100 = true;
-      fire(trace, "wait100Continue", { attempt });
-    }
-  }
-
-  onRequestStart(controller: unknown, context: unknown): void {
-    this.#inner.onRequestStart?.(controller, context);
+    this.attempt.sentHeaders(header, socket);
   }
 
   onBodySent(chunk: unknown): void {
-    this.#continued();
-    this.#inner.onBodySent?.(chunk);
+    this.attempt.bodySent();
+    this.inner.onBodySent?.(chunk);
   }
 
   onRequestSent(): void {
-    this.#continued();
-    this.#wroteRequest(undefined);
-    this.#inner.onRequestSent?.();
+    this.attempt.requestSent();
+    this.inner.onRequestSent?.();
   }
 
   onResponseStarted(): void {
-    this.#gotFirstByte();
-    this.#inner.onResponseStarted?.();
+    this.attempt.responseStarted();
+    this.inner.onResponseStarted?.();
+  }
+}
+
+/** For a handler of the new API (undici 8's fetch). */
+class NewApiHandler extends BaseAttemptHandler {
+  onRequestStart(controller: unknown, context: unknown): void {
+    this.inner.onRequestStart?.(controller, context);
   }
 
   onResponseStart(
     controller: unknown,
     statusCode: number,
-    headers: Record<string, string | string[] | undefined>,
+    headers: HeaderRecord,
     statusMessage?: string,
   ): void {
-    this.#gotFirstByte();
-    if (statusCode < 200) {
-      const attempt = this.#attempt;
-      if (statusCode === 100) {
-        this.#waiting100 = false;
-        fire(this.#trace, "got100Continue", { attempt });
-      }
-      if (this.#trace.got1xxResponse !== undefined) {
-        const status = statusCode;
-        fire(this.#trace, "got1xxResponse", {
-          attempt,
-          status,
-          headers: toHeaders(headers),
-        });
-      }
-    } else if (/\bclose\b/i.test(headerValue(headers, "connection"))) {
-      this.#closeAfter = true;
-    }
-    this.#inner.onResponseStart?.(
+    this.attempt.responseHead(statusCode, headers);
+    this.inner.onResponseStart?.(
       controller,
       statusCode,
       headers,
@@ -221,79 +135,82 @@ export class AttemptHandler implements UndiciHandler, SendHeadersListener {
   }
 
   onResponseData(controller: unknown, chunk: Uint8Array): void {
-    this.#inner.onResponseData?.(controller, chunk);
+    this.inner.onResponseData?.(controller, chunk);
   }
 
   onResponseEnd(controller: unknown, trailers: unknown): void {
-    if (this.#release() && !this.#h2 && !this.#closeAfter) {
-      fire(this.#trace, "putIdleConn", { attempt: this.#attempt });
-    }
-    this.#inner.onResponseEnd?.(controller, trailers);
+    this.attempt.responseEnd();
+    this.inner.onResponseEnd?.(controller, trailers);
   }
 
   onResponseError(controller: unknown, error: Error): void {
-    this.#wroteRequest(error);
-    this.#release();
-    // Go's rule (persistConn.shouldRetryRequest): a reused connection the
-    // server closed before any byte of the response came back.
-    if (
-      this.#retry !== undefined && this.#reused && !this.#firstByte &&
-      CONNECTION_LOST.has((error as { code?: string }).code ?? "") &&
-      this.#retry(error)
-    ) {
-      return;
-    }
-    this.#inner.onResponseError?.(controller, error);
+    if (this.attempt.responseError(error)) return;
+    this.inner.onResponseError?.(controller, error);
   }
 
   onRequestUpgrade(
     controller: unknown,
     statusCode: number,
-    headers: Record<string, string | string[] | undefined>,
+    headers: HeaderRecord,
     socket: unknown,
   ): void {
-    this.#release();
-    this.#inner.onRequestUpgrade?.(controller, statusCode, headers, socket);
+    this.attempt.upgraded();
+    this.inner.onRequestUpgrade?.(controller, statusCode, headers, socket);
+  }
+}
+
+/** For a handler of the legacy API (undici 7's fetch). */
+class LegacyApiHandler extends BaseAttemptHandler {
+  onConnect(abort: (reason?: unknown) => void, context?: unknown): void {
+    this.inner.onConnect?.(abort, context);
   }
 
-  /**
-   * HTTP/2 writes the body only once 100 Continue arrived (undici does not
-   * pass that 100 to the handler; as in Go, it counts as a 1xx too).
-   */
-  #continued(): void {
-    if (!this.#waiting100) return;
-    this.#waiting100 = false;
-    const attempt = this.#attempt;
-    fire(this.#trace, "got100Continue", { attempt });
-    if (this.#trace.got1xxResponse !== undefined) {
-      const headers = new Headers();
-      fire(this.#trace, "got1xxResponse", { attempt, status: 100, headers });
-    }
+  onHeaders(
+    statusCode: number,
+    rawHeaders: RawHeaders,
+    resume: () => void,
+    statusText?: string,
+  ): boolean {
+    this.attempt.responseHead(statusCode, parseRawHeaders(rawHeaders));
+    return this.inner.onHeaders?.(statusCode, rawHeaders, resume, statusText) ??
+      true;
   }
 
-  #gotFirstByte(): void {
-    if (this.#firstByte) return;
-    this.#firstByte = true;
-    fire(this.#trace, "gotFirstResponseByte", { attempt: this.#attempt });
+  onData(chunk: Uint8Array): boolean {
+    return this.inner.onData?.(chunk) ?? true;
   }
 
-  /** Exactly once per attempt that got a connection. */
-  #wroteRequest(error: Error | undefined): void {
-    if (this.#wrote || this.#record === undefined) return;
-    this.#wrote = true;
-    const attempt = this.#attempt;
-    fire(
-      this.#trace,
-      "wroteRequest",
-      error === undefined ? { attempt } : { attempt, error },
-    );
+  onComplete(trailers: unknown): void {
+    this.attempt.responseEnd();
+    this.inner.onComplete?.(trailers);
   }
 
-  /** The attempt is done with its connection; true the first time. */
-  #release(): boolean {
-    if (this.#released || this.#record === undefined) return false;
-    this.#released = true;
-    releaseConn(this.#record, performance.now());
-    return true;
+  onError(error: Error): void {
+    if (this.attempt.responseError(error)) return;
+    if (this.inner.onError === undefined) throw error;
+    this.inner.onError(error);
   }
+
+  onUpgrade(statusCode: number, rawHeaders: RawHeaders, socket: unknown): void {
+    this.attempt.upgraded();
+    this.inner.onUpgrade?.(statusCode, rawHeaders, socket);
+  }
+}
+
+/**
+ * The handler of one attempt around undici fetch's `inner` (see the
+ * module doc); `retry` decides whether a failed attempt is retried.
+ */
+export function attemptHandler(
+  inner: UndiciHandler,
+  trace: HTTPTrace,
+  attempt: number,
+  expectContinue: boolean,
+  retry?: RetryAttempt,
+): UndiciHandler {
+  const hooks = new AttemptTrace(trace, attempt, expectContinue, retry);
+  // undici's own test (WrapHandler.wrap, UnwrapHandler.unwrap).
+  return typeof inner.onRequestStart === "function"
+    ? new NewApiHandler(inner, hooks)
+    : new LegacyApiHandler(inner, hooks);
 }

@@ -1,7 +1,7 @@
 /**
  * The dispatcher undici's `fetch` is given for one traced `fetch` call: it
  * counts the call's attempts (redirect hops), fires `getConn`, wraps the
- * handler in an {@linkcode AttemptHandler}, tells the connector whose
+ * handler in an attempt handler (`attempt_handler.ts`), tells the connector whose
  * dial hooks a new connection reports to, and turns `expect:
  * 100-continue` into undici's `expectContinue`.
  *
@@ -10,11 +10,8 @@
 
 import { callHook, type HookName } from "../../src/trace.ts";
 import type { Context } from "../../runtimes/node.ts";
-import {
-  AttemptHandler,
-  type RetryAttempt,
-  type UndiciHandler,
-} from "./attempt_handler.ts";
+import { attemptHandler, type UndiciHandler } from "./attempt_handler.ts";
+import type { RetryAttempt } from "./attempt_trace.ts";
 import type { GetConnInfo, HTTPTrace } from "./http_trace.ts";
 
 /** The part of undici's `DispatchOptions` read here. */
@@ -176,7 +173,7 @@ export class RequestDispatcher implements DispatcherLike {
         return true;
       };
     }
-    const traced = new AttemptHandler(
+    const traced = attemptHandler(
       handler,
       this.#trace,
       attempt,

@@ -63,16 +63,21 @@ function connect(
   // they showed in a loopback connect.
   let pending: Promise<DenoConn>;
   try {
-    pending = Deno.connect({
-      hostname: connectHost(endpoint),
-      port: endpoint.port,
-      transport: "tcp",
-      autoSelectFamily: false,
-    });
+    pending = Deno.connect(connectOptions(endpoint));
   } catch (err) {
     return Promise.reject(connectError(err, Deno.build.os));
   }
   return pending.then(connected, failed);
+}
+
+/** One endpoint, no family selection of Deno's own (the core races). */
+function connectOptions(endpoint: Endpoint): Deno.ConnectOptions {
+  return {
+    hostname: connectHost(endpoint),
+    port: endpoint.port,
+    transport: "tcp",
+    autoSelectFamily: false,
+  };
 }
 
 /** Turns TCP_NODELAY on, as Go does; a reset in between fails the connect. */
@@ -102,12 +107,7 @@ function connectLiteral(
 ): Promise<DenoConn> {
   let pending: Promise<DenoConn>;
   try {
-    pending = Deno.connect({
-      hostname: connectHost(endpoint),
-      port: endpoint.port,
-      transport: "tcp",
-      autoSelectFamily: false,
-    });
+    pending = Deno.connect(connectOptions(endpoint));
   } catch (err) {
     return Promise.reject(mapError(err)).then(undefined, fail);
   }
@@ -124,13 +124,7 @@ async function connectWatching(
     // Deno 2.9 takes the signal: an abort rejects the pending connect with
     // the signal's reason and closes its socket; once connected, the
     // connection no longer depends on the signal.
-    conn = await Deno.connect({
-      hostname: connectHost(endpoint),
-      port: endpoint.port,
-      transport: "tcp",
-      autoSelectFamily: false,
-      signal,
-    });
+    conn = await Deno.connect({ ...connectOptions(endpoint), signal });
   } catch (err) {
     if (signal.aborted) throw signal.reason;
     throw connectError(err, Deno.build.os);

@@ -54,3 +54,15 @@ export function closeQuietly<C>(dialer: Dialer<C>, conn: C): void {
     // Nothing to do: the connection is as closed as it gets.
   }
 }
+
+/**
+ * Calls a resolver's or dialer's method: what it returns as a promise, a
+ * synchronous throw as a rejection, so one handler sees both.
+ */
+export function settled<T>(call: () => T | Promise<T>): Promise<T> {
+  try {
+    return Promise.resolve(call());
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}

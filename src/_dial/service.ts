@@ -18,7 +18,7 @@ import {
   type ServiceCandidate,
   ServiceResolution,
 } from "../_he3/resolution.ts";
-import { toError } from "./foreign.ts";
+import { settled, toError } from "./foreign.ts";
 import { cleanAnswer, type FamilyEvent, type Lookups } from "./lookups.ts";
 import { endpointKey } from "../_he3/endpoint_key.ts";
 import { isCached } from "../_cached_answer.ts";
@@ -149,19 +149,13 @@ export class ServiceLookups {
     // https, port 443 is how a resolver is told so.
     const port = !first && service.scheme === "https" ? 443 : this.#plan.port;
     lookups.working(1);
-    let promise: Promise<unknown>;
-    try {
-      promise = Promise.resolve(
-        resolver.lookupService!(name, {
-          signal: lookups.signal,
-          scheme: service.scheme,
-          port,
-        }),
-      );
-    } catch (error) {
-      promise = Promise.reject(error);
-    }
-    promise.then(
+    settled(() =>
+      resolver.lookupService!(name, {
+        signal: lookups.signal,
+        scheme: service.scheme,
+        port,
+      })
+    ).then(
       (value) => {
         lookups.working(-1);
         if (this.#sink.settled) return;
@@ -189,15 +183,9 @@ export class ServiceLookups {
   #lookupTarget(name: string, family: Family): void {
     const lookups = this.#lookups;
     lookups.working(1);
-    let promise: Promise<unknown>;
-    try {
-      promise = Promise.resolve(
-        this.#plan.resolver.lookup(name, family, { signal: lookups.signal }),
-      );
-    } catch (error) {
-      promise = Promise.reject(error);
-    }
-    promise.then(
+    settled(() =>
+      this.#plan.resolver.lookup(name, family, { signal: lookups.signal })
+    ).then(
       (value) => {
         lookups.working(-1);
         if (this.#sink.settled) return;

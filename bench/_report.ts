@@ -1,8 +1,8 @@
 /**
  * Turns the per-runtime JSON files of a `bench:compare` run into
  * `results.json` and `results.md`, checks the targets of issue 5, and puts
- * the tables into README.md between the `bench:results` markers (only when
- * writing into bench/).
+ * the tables (all but the targets) into docs/benchmarks.md between the
+ * `bench:results` markers (only when writing into bench/).
  *
  *   node bench/_report.ts RUN_DIR DEST_DIR
  *
@@ -526,21 +526,25 @@ writeFileSync(
   ) + "\n",
 );
 
-if (dest === "bench" && existsSync("README.md")) {
+// docs/benchmarks.md shows the measurements; the targets stay in results.md.
+const DOC = "docs/benchmarks.md";
+if (dest === "bench" && existsSync(DOC)) {
   const start = "<!-- bench:results:start -->";
   const end = "<!-- bench:results:end -->";
-  const readme = readFileSync("README.md", "utf8");
-  const i = readme.indexOf(start);
-  const j = readme.indexOf(end);
+  const doc = readFileSync(DOC, "utf8");
+  const i = doc.indexOf(start);
+  const j = doc.indexOf(end);
+  const shown = tables.slice(0, tables.indexOf("Targets (issue 5):"));
+  while (shown.at(-1) === "") shown.pop();
   if (i >= 0 && j > i) {
     writeFileSync(
-      "README.md",
-      `${readme.slice(0, i + start.length)}\n\n${tables.join("\n")}\n\n${
-        readme.slice(j)
+      DOC,
+      `${doc.slice(0, i + start.length)}\n\n${shown.join("\n")}\n\n${
+        doc.slice(j)
       }`,
     );
   } else {
-    console.error("README.md has no bench:results markers; left as it is");
+    console.error(`${DOC} has no bench:results markers; left as it is`);
   }
 }
 console.log(`wrote ${dest}/results.md and ${dest}/results.json`);

@@ -2,7 +2,7 @@
 # `npm run bench:compare`: the cross-runtime comparison. Runs bench/compare.ts
 # on Deno, Bun and Node (the pinned binaries in node_modules/.bin; installed
 # first on a fresh clone), then writes bench/results.json and
-# bench/results.md and puts the tables into README.md (between the
+# bench/results.md and puts the tables into docs/benchmarks.md (between the
 # "bench:results" markers).
 #
 #   bash scripts/bench_compare.sh
@@ -94,7 +94,7 @@ else
 fi
 "$BIN/node" bench/_report.ts "$OUT" "$dest" || failed=$((failed + 1))
 if [[ "$dest" == bench ]]; then
-  "$BIN/deno" fmt --quiet bench/results.md bench/results.json README.md || failed=$((failed + 1))
+  "$BIN/deno" fmt --quiet bench/results.md bench/results.json docs/benchmarks.md || failed=$((failed + 1))
 else
   cat "$dest/results.md"
 fi

@@ -19,8 +19,11 @@
 #   types    deno check   (the whole workspace: mod.ts, src, runtimes, tests,
 #                          bench, demo.ts)
 #   examples deno check --doc-only mod.ts src/ runtimes/ integrations/ README.md
-#            (type-checks ```ts blocks in JSDoc and README; "```ts ignore"
-#             blocks are skipped)
+#            docs/*.md (type-checks ```ts blocks in JSDoc, README and docs/;
+#            "```ts ignore" blocks are skipped)
+#   shown    scripts/check_readme_examples.ts: every block in README.md and
+#            docs/*.md marked <!-- example: examples/x.ts --> is that file's
+#            text, verbatim (the examples phase of npm test runs the files)
 #   core     tsc -p tsconfig.core.json: mod.ts + src/ against lib ESNext+DOM
 #            with no @types at all, so Deno.*, Bun.*, node:*, process, Buffer
 #            in the core fail; also rejects `/// <reference types|lib|path>`
@@ -116,7 +119,7 @@ check_doc_lint() {
 
 check_examples() {
   local files
-  mapfile -t files < <(existing mod.ts src runtimes integrations README.md)
+  mapfile -t files < <(existing mod.ts src runtimes integrations README.md docs/*.md)
   "$DENO" check --doc-only "${files[@]}"
 }
 
@@ -139,6 +142,7 @@ step lint "$DENO" lint
 step doc check_doc_lint
 step types "$DENO" check
 step examples check_examples
+step shown "$BIN/node" scripts/check_readme_examples.ts
 step core check_core
 step publish "$DENO" publish --dry-run --allow-dirty
 

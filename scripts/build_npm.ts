@@ -19,6 +19,7 @@
 import { execFileSync } from "node:child_process";
 import {
   copyFileSync,
+  cpSync,
   existsSync,
   mkdirSync,
   readdirSync,
@@ -115,6 +116,10 @@ for (const [name, target] of Object.entries(deno.imports ?? {})) {
   const m = /^npm:((?:@[^/]+\/)?[^@]+)@(.+)$/.exec(target);
   if (m && m[1] === name) peers[name] = m[2];
 }
+// ./undici and ./fetch use undici from the user's
+// node_modules (bare `undici/index.js`, not a deno.json import): both
+// majors work (see docs/fetch.md).
+peers["undici"] ??= "^7.0.0 || ^8.0.0";
 const manifest = {
   name: deno.name,
   version: deno.version,
@@ -141,6 +146,8 @@ for (const name of ["README.md", "LICENSE", "CHANGELOG.md"]) {
     copyFileSync(join(root, name), join(out, name));
   }
 }
+// The README links its docs/ pages: ship them so the links hold.
+cpSync(join(root, "docs"), join(out, "docs"), { recursive: true });
 
 const count = walk(out).length;
 console.log(

@@ -222,6 +222,20 @@ export async function nativeLookup(
   return out;
 }
 
+/**
+ * A getaddrinfo-style connect through a name server the runtime's connect
+ * cannot be pointed at: {@linkcode nativeLookup} (both answers), then the
+ * runtime's connect to the first address.
+ */
+export async function nativeLookupConnect(
+  name: string,
+  nameServer: { address: string; port: number },
+  port: number,
+): Promise<Closable> {
+  const [address] = await nativeLookup(name, nameServer);
+  return await nativeConnect(address!, port);
+}
+
 /** What a runtime adapter exports that the benchmarks use. */
 export interface Adapter {
   dial(

@@ -188,6 +188,8 @@ const ORDER = [
   "tls",
   "undici",
   "undici-https",
+  "hev3-hints",
+  "hev3-overhead",
 ];
 const head = `| scenario | variant | ${
   present.map((rt) => `${LABEL[rt]} ${results[rt]!.version?.split(" ")[0]}`)

@@ -31,6 +31,10 @@
  *   undici-https the same over TLS
  *   tls          the runtime's TLS connect vs nettrace's TLS dial
  *                (bench/_tls.ts)
+ *   hev3-hints   A/AAAA 2 s late, HTTPS record at once with address hints:
+ *                native vs nettrace with `service: "https"` (bench/_hev3.ts)
+ *   hev3-overhead  no HTTPS record (NODATA): nettrace's dial with
+ *                `service: "https"` vs without (bench/_hev3.ts)
  *
  * Environment: NETTRACE_BENCH_QUICK=1 runs far fewer iterations (for
  * checking the driver), NETTRACE_NODE the Node that runs the listener.
@@ -52,7 +56,7 @@ import {
   memory,
   nativeConnect,
   nativeConnectSetup,
-  nativeLookup,
+  nativeLookupConnect,
   openTcpSockets,
   runtime,
   runtimeVersion,
@@ -64,6 +68,11 @@ import { answers, runRace, singleflightFanIn } from "./_workloads.ts";
 import { type Measure, scenarioUndici } from "./_undici.ts";
 import { scenarioTls } from "./_tls.ts";
 import { scenarioAblate, scenarioCycle } from "./_cycle.ts";
+import {
+  type Hev3Measure,
+  scenarioHev3Hints,
+  scenarioHev3Overhead,
+} from "./_hev3.ts";
 import type { Row, ScenarioResult } from "./_results.ts";
 
 const QUICK = process.env.NETTRACE_BENCH_QUICK === "1";
@@ -348,8 +357,7 @@ async function scenarioC({ adapter, listener }: Env): Promise<ScenarioResult> {
     const nativeDial = async (): Promise<Closable> => {
       // What a getaddrinfo-based connect does, per dial: its own lookup of
       // both families, waiting for both answers, then the first address.
-      const [address] = await nativeLookup(C_NAME, server.nameServer);
-      return await nativeConnect(address!, port);
+      return await nativeLookupConnect(C_NAME, server.nameServer, port);
     };
     const rounds = {
       native: () => nativeDial(),
@@ -442,14 +450,7 @@ async function scenarioEFixture(
     const rows = await interleavedOutcomes([
       {
         name: "native",
-        run: async () => {
-          // getaddrinfo-style: both answers, then the first address.
-          const [address] = await nativeLookup(
-            nativeName(),
-            server.nameServer,
-          );
-          return await nativeConnect(address!, port);
-        },
+        run: () => nativeLookupConnect(nativeName(), server.nameServer, port),
       },
       {
         name: "nettrace",
@@ -584,6 +585,14 @@ async function scenarioSingleflight(): Promise<ScenarioResult> {
 /** The timing loop, lent to the scenarios in other files. */
 const measure: Measure = { interleaved, n };
 
+/** The same, with the fixture, for bench/_hev3.ts. */
+const hev3Measure: Hev3Measure = {
+  interleaved,
+  interleavedOutcomes,
+  n,
+  startDns,
+};
+
 const NAMESPACE_NOTE =
   "Inside a network namespace the run creates (scripts/bench_netns.sh): lo only, 2001:db8::/32 and 198.18.0.0/15 addresses, faults by nftables, names from the namespace's own hosts file.";
 
@@ -634,6 +643,8 @@ const SCENARIOS: Record<string, (env: Env) => Promise<ScenarioResult>> = {
   undici: () => scenarioUndici("http", measure),
   "undici-https": () => scenarioUndici("https", measure),
   tls: ({ adapter }) => scenarioTls(adapter, measure),
+  "hev3-hints": (env) => scenarioHev3Hints(env, hev3Measure),
+  "hev3-overhead": (env) => scenarioHev3Overhead(env, hev3Measure),
 };
 
 // ── memory ───────────────────────────────────────────────────────────────

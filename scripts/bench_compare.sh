@@ -12,6 +12,7 @@
 #
 # Per runtime, each in its own process:
 #   scenarios a, cycle, b-localhost, c, e-fixture, tls, undici, undici-https,
+#             hev3-hints, hev3-overhead,
 #             scheduler, singleflight
 #   --mem native, --mem nettrace    10,000 dials in flight at once (5 each)
 #   --leak native, --leak nettrace  100,000 sequential dials, then GC
@@ -69,7 +70,7 @@ run() { # run RUNTIME OUT_FILE ARGS...
 }
 
 for rt in "${runtimes[@]}"; do
-  run "$rt" "$rt-scenarios.json" --scenarios a,cycle,b-localhost,c,e-fixture,tls,undici,undici-https,scheduler,singleflight
+  run "$rt" "$rt-scenarios.json" --scenarios a,cycle,b-localhost,c,e-fixture,tls,undici,undici-https,hev3-hints,hev3-overhead,scheduler,singleflight
   # RSS growth is noisy (page granularity, allocator, GC heuristics): five
   # runs of each, alternating, and the report takes the median.
   for i in 1 2 3 4 5; do

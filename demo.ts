@@ -21,6 +21,12 @@
  * `recordTimings()` / `formatTimings()` give: namelookup, connect,
  * appconnect and total, and one row per attempt.
  *
+ * With a URL (`npm run demo -- http://localhost:8080/`, or https) it
+ * fetches it once with `createFetch` and prints that request's dial as the
+ * timeline above, then httpstat's breakdown (`formatHttpstat()`: DNS, TCP,
+ * TLS, server processing, content transfer, each attempt) and the status;
+ * `--ca FILE` applies to an https URL.
+ *
  * With a target (`npm run demo -- localhost:8080`) it dials that with the
  * system resolver and prints the same timeline (nothing is sent; with
  * `--tls`, a TLS handshake against the system's roots, or the CA in
@@ -42,6 +48,7 @@ import type { Conn } from "./mod.ts";
 import { loadAdapter } from "./demo/adapter.ts";
 import { type Args, parseArgs, USAGE, UsageError } from "./demo/args.ts";
 import { printText, type Report } from "./demo/report.ts";
+import { fetchOnce } from "./demo/fetch_run.ts";
 import { dialOnce } from "./demo/run.ts";
 import { argumentError, readCa, setUp } from "./demo/setup.ts";
 import { echo } from "./demo/stage.ts";
@@ -77,6 +84,20 @@ async function main(argv: string[]): Promise<number> {
   );
   let conn: Conn | undefined;
   let report: Report;
+  if (about.url !== undefined) {
+    const { run, http } = await fetchOnce(
+      about.url,
+      options,
+      ca as string | undefined,
+    );
+    report = { runtime, ...about, ...run, http };
+    if (args.json) {
+      process.stdout.write(JSON.stringify(report, null, 2) + "\n");
+    } else {
+      printText(report);
+    }
+    return report.error === undefined ? 0 : 1;
+  }
   try {
     const first = await dialOnce(adapter, about.target, options);
     conn = first.conn;

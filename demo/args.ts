@@ -7,12 +7,16 @@
 import type { Family } from "../mod.ts";
 
 export const USAGE = `Usage: demo [options] [host:port]
+       demo [options] http(s)://host:port/path
 
 Dials host:port with nettrace (RFC 8305 Happy Eyeballs) and prints the
 timeline: each DNS answer, each connection attempt, the winner. With no
 host:port, stages a race on loopback: race.test has AAAA ::1 (hangs) and
 A 127.0.0.1 (echoes); IPv4 wins after the attempt delay. Then it dials
-race.test again: the connection history now puts IPv4 first.
+race.test again: the connection history now puts IPv4 first. With a URL,
+fetches it (GET, createFetch) and prints its dial's timeline and an
+httpstat breakdown: DNS, each TCP attempt, TLS, server processing,
+content transfer, and the HTTP status.
 
 Options:
   --attempt-delay MS      RFC 8305 Connection Attempt Delay (default 250;
@@ -29,9 +33,9 @@ Options:
                           of the test CA (tests/fixtures/tls), which the
                           dial trusts; a target is checked against the
                           system's roots
-  --ca FILE               with --tls: trust the CA certificate(s) in the
-                          PEM file FILE (instead of the system's roots),
-                          for a target server of your own
+  --ca FILE               with --tls or an https URL: trust the CA
+                          certificate(s) in the PEM file FILE (instead
+                          of the system's roots), for a server of your own
   --json                  print one JSON document instead of text (with
                           npm: npm run -s demo -- --json, as npm prints
                           its banner on stdout)
@@ -43,6 +47,8 @@ Examples:
   npm run -s demo -- --json
   npm run demo -- --tls
   npm run demo -- localhost:8080
+  npm run demo -- http://localhost:8080/
+  npm run demo -- --ca tests/fixtures/tls/ca.pem https://localhost:8443/
   npm run demo -- --repeat localhost:8080
   npm run demo -- --tls --ca tests/fixtures/tls/ca.pem localhost:8443
   deno task demo -- --family 4
@@ -148,8 +154,11 @@ export function parseArgs(argv: string[]): Args {
         break;
     }
   }
-  if (args.ca !== undefined && !args.tls) {
-    throw new UsageError(`--ca applies to --tls only`);
+  if (
+    args.ca !== undefined && !args.tls &&
+    !/^https:\/\//i.test(args.target ?? "")
+  ) {
+    throw new UsageError(`--ca applies to --tls only, or to an https:// URL`);
   }
   return args;
 }

@@ -6,7 +6,9 @@
  */
 
 import process from "node:process";
+import { formatHttpstat } from "../integrations/fetch.ts";
 import { formatTimings, type Network } from "../mod.ts";
+import type { HttpRun } from "./fetch_run.ts";
 import type { DialRun } from "./run.ts";
 import { bold, dim, familyName, green, ms, red } from "./style.ts";
 import { bracketed, knownText, timelineLines } from "./timeline.ts";
@@ -15,8 +17,11 @@ import { waterfall } from "./waterfall.ts";
 /** Everything one run found out: the first dial's fields at the top. */
 export interface Report extends DialRun {
   runtime: string;
-  mode: "race" | "target";
+  mode: "race" | "target" | "url";
+  /** host:port dialled (of the URL, in the URL mode). */
   target: string;
+  /** The URL fetched (the URL mode). */
+  url?: string;
   network: Network;
   /** Dialled over TLS (`--tls`). */
   tls: boolean;
@@ -27,6 +32,29 @@ export interface Report extends DialRun {
   echo?: { sent: string; received: string; ms: number };
   /** The second dial of the same name (the staged race, or --repeat). */
   repeat?: DialRun;
+  /** The request of the URL mode: its status and timings. */
+  http?: HttpRun;
+}
+
+/** The URL mode's status line and httpstat breakdown (formatHttpstat). */
+function httpLines(http: HttpRun): string[] {
+  const out = [
+    bold("httpstat") + dim("  (ms since the request started)"),
+    ...formatHttpstat(http.timings).trimEnd().split("\n").map((l) =>
+      l === "" ? "" : `  ${l}`
+    ),
+    "",
+  ];
+  if (http.status !== undefined) {
+    const ok = http.status < 400;
+    const line = `HTTP ${http.status} ${http.statusText ?? ""}`.trimEnd();
+    out.push(
+      `${bold("status")}    ${ok ? green(line) : red(line)}, ${
+        http.bytes ?? 0
+      } bytes`,
+    );
+  }
+  return out;
 }
 
 /**
@@ -82,9 +110,11 @@ function outcomeLines(run: DialRun, totalNote = ""): string[] {
 export function printText(report: Report): void {
   const out: string[] = [];
   out.push(
-    `${bold("nettrace demo")} ${dim(`(${report.runtime})`)}: dial ${
-      bold(report.target)
-    } over ${report.network}${report.tls ? " + TLS" : ""}`,
+    `${bold("nettrace demo")} ${dim(`(${report.runtime})`)}: ${
+      report.url === undefined ? "" : `GET ${bold(report.url)}, `
+    }dial ${bold(report.target)} over ${report.network}${
+      report.tls ? " + TLS" : ""
+    }`,
   );
   out.push(
     dim(
@@ -104,7 +134,10 @@ export function printText(report: Report): void {
     out.push("");
   }
   out.push(...breakdownLines(report));
-  out.push(...outcomeLines(report));
+  if (report.http !== undefined) out.push(...httpLines(report.http));
+  out.push(
+    ...outcomeLines(report, report.http === undefined ? "" : " (the dial)"),
+  );
   if (report.echo !== undefined) {
     const ok = report.echo.received === report.echo.sent;
     out.push(

@@ -25,7 +25,15 @@ export function argumentError(
   args: Args,
   adapter: Adapter,
 ): string | undefined {
-  if (args.target !== undefined) {
+  if (args.target !== undefined && isUrl(args.target)) {
+    try {
+      const url = new URL(args.target);
+      if (url.hostname === "") throw new Error("no host");
+    } catch (error) {
+      return `the URL "${args.target}" is not valid: ${messageOf(error)}`;
+    }
+    if (args.tls) return `--tls is for host:port; an https:// URL uses TLS`;
+  } else if (args.target !== undefined) {
     try {
       const [host, port] = adapter.splitHostPort(args.target);
       if (host === "" || port === "") throw new Error("empty host or port");
@@ -36,6 +44,19 @@ export function argumentError(
     }
   }
   return undefined;
+}
+
+/** Whether the target is an http:// or https:// URL (the URL mode). */
+export function isUrl(target: string): boolean {
+  return /^https?:\/\//i.test(target);
+}
+
+/** `host:port` of an http(s) URL, the port defaulted by its scheme. */
+export function hostPortOf(target: string): { hostPort: string; tls: boolean } {
+  const url = new URL(target);
+  const tls = url.protocol === "https:";
+  const port = url.port === "" ? (tls ? "443" : "80") : url.port;
+  return { hostPort: `${url.hostname}:${port}`, tls };
 }
 
 /** The CA certificates `--ca FILE` names (PEM text), or a message. */
@@ -63,9 +84,12 @@ export async function setUp(
     : args.family === 6
     ? "tcp6"
     : "tcp";
+  const url = args.target !== undefined && isUrl(args.target)
+    ? hostPortOf(args.target)
+    : undefined;
   const common = {
     network,
-    tls: args.tls,
+    tls: args.tls || url?.tls === true,
     attemptDelay: args.attemptDelay ?? adapter.DEFAULT_ATTEMPT_DELAY,
     resolutionDelay: args.resolutionDelay ?? adapter.DEFAULT_RESOLUTION_DELAY,
   };
@@ -89,8 +113,9 @@ export async function setUp(
   if (args.target !== undefined) {
     return {
       ...common,
-      mode: "target",
-      target: args.target,
+      mode: url === undefined ? "target" : "url",
+      target: url?.hostPort ?? args.target,
+      ...(url === undefined ? {} : { url: args.target }),
       resolver: "system (/etc/hosts, then DNS)",
       options: {
         ...options,

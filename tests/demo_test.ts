@@ -11,6 +11,7 @@ import process from "node:process";
 import { fileURLToPath } from "node:url";
 import type { DialTimings, FamilyLookupTiming } from "../mod.ts";
 import { startEchoServer } from "./_tcp_fixtures.ts";
+import { startHttpServer } from "./_http_fixtures.ts";
 import { startTlsServer } from "./_tls_fixtures.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -94,6 +95,20 @@ interface DemoReport extends DialRun {
   attemptDelay: number;
   echo?: { sent: string; received: string };
   repeat?: DialRun;
+  url?: string;
+  http?: {
+    status?: number;
+    bytes?: number;
+    error?: string;
+    timings: {
+      method?: string;
+      url?: string;
+      numConnects: number;
+      reused: boolean;
+      curl: Record<string, number | undefined>;
+      dial?: DialTimings;
+    };
+  };
 }
 
 test("demo --json races race.test on loopback: IPv4 wins after the attempt delay of a hung IPv6 attempt", async () => {
@@ -572,6 +587,84 @@ test("demo localhost: the timeline's answer times are the breakdown's, and no DN
     const note = out.match(/namelookup: .*\bA 1 at ([\d.]+) ms/);
     assert.ok(row !== null && note !== null, out);
     assert.equal(row[1], note[1]);
+  } finally {
+    await server.close();
+  }
+});
+
+test("demo http://127.0.0.1:P/path fetches it: the dial's timeline, httpstat's rows, the status; --json has the request timings", async () => {
+  const server = await startHttpServer((req, res) => {
+    res.statusCode = 201;
+    res.end(`hello ${req.url}`);
+  });
+  try {
+    const url = `http://127.0.0.1:${server.port}/some/path`;
+    const text = await runDemo([url]);
+    assert.equal(text.code, 0, text.stderr);
+    const out = text.stdout;
+    assert.match(out, /GET http:\/\/127\.0\.0\.1:\d+\/some\/path/);
+    assert.match(out, /connect +#0 127\.0\.0\.1:\d+ starts/);
+    assert.match(out, /TCP Connection +Server Processing +Content Transfer/);
+    assert.match(out, /^ +connect:\d+ms$/m);
+    assert.match(out, /^ +starttransfer:\d+ms$/m);
+    assert.match(out, /^ +total:\d+ms$/m);
+    assert.match(out, /^ +\* 127\.0\.0\.1:\d+ +\d+ms → \d+ms +connected$/m);
+    assert.match(out, /^status +HTTP 201 Created, 16 bytes$/m);
+
+    const json = await runDemo(["--json", url]);
+    assert.equal(json.code, 0, json.stderr);
+    const report = JSON.parse(json.stdout) as DemoReport;
+    assert.equal(report.mode, "url");
+    assert.equal(report.url, url);
+    assert.equal(report.target, `127.0.0.1:${server.port}`);
+    assert.equal(report.http?.status, 201);
+    assert.equal(report.http?.bytes, 16);
+    const t = report.http!.timings;
+    assert.equal(t.method, "GET");
+    assert.equal(t.url, url);
+    assert.equal(t.reused, false);
+    assert.equal(t.numConnects, 1);
+    const { connect, pretransfer, starttransfer, total } = t.curl;
+    assert.ok(connect !== undefined && pretransfer !== undefined);
+    assert.ok(starttransfer !== undefined && total !== undefined);
+    assert.ok(connect <= pretransfer, JSON.stringify(t.curl));
+    assert.ok(pretransfer <= starttransfer, JSON.stringify(t.curl));
+    assert.ok(starttransfer <= total, JSON.stringify(t.curl));
+    assert.equal(t.dial?.outcome, "connected");
+    assert.deepEqual(report.timings, t.dial);
+    assert.equal(report.winner?.addr, `127.0.0.1:${server.port}`);
+    assert.deepEqual(server.requests, ["GET /some/path", "GET /some/path"]);
+  } finally {
+    await server.close();
+  }
+});
+
+test("demo --ca FILE https://localhost:P/ trusts that CA: TLS in the timeline and httpstat's TLS row; without it the request fails (exit 1)", async () => {
+  const server = await startHttpServer(undefined, { tls: true });
+  try {
+    const url = `https://localhost:${server.port}/`;
+    const ca = "tests/fixtures/tls/ca.pem";
+    const text = await runDemo(["--ca", ca, url]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /DNS Lookup +TCP Connection +TLS Handshake/);
+    assert.match(text.stdout, /^ +appconnect:\d+ms$/m);
+    assert.match(text.stdout, /^status +HTTP 200 OK, 5 bytes$/m);
+
+    const json = await runDemo(["--json", "--ca", ca, url]);
+    assert.equal(json.code, 0, json.stderr);
+    const report = JSON.parse(json.stdout) as DemoReport;
+    assert.equal(report.tls, true);
+    assert.equal(report.http?.status, 200);
+    assert.ok(report.http?.timings.curl.appconnect !== undefined);
+    // The request's own dial did the handshake (Bun may not report ALPN).
+    assert.ok(report.timings?.tls !== undefined, JSON.stringify(report));
+    assert.equal(report.timings.tls.error, undefined);
+
+    const untrusted = await runDemo(["--json", url]);
+    assert.equal(untrusted.code, 1, untrusted.stderr);
+    const refused = JSON.parse(untrusted.stdout) as DemoReport;
+    assert.ok(refused.http?.error !== undefined);
+    assert.equal(refused.http?.status, undefined);
   } finally {
     await server.close();
   }

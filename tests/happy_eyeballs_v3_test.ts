@@ -8,12 +8,14 @@
 import { test } from "./_test.ts";
 import assert from "node:assert/strict";
 import {
+  background,
   cachingResolver,
   type ConnectStartInfo,
   type CoreDialOptions,
   dial,
   type DialDoneInfo,
   type DNSAnswerInfo,
+  type DNSDoneInfo,
   DNSError,
   type Family,
   formatEndpoint,
@@ -24,6 +26,7 @@ import {
   type LookupServiceOptions,
   parseIP,
   type ServiceRecord,
+  withTrace,
 } from "../mod.ts";
 import {
   type FakeConn,
@@ -1204,6 +1207,28 @@ test("dial() with service: hooks say which record and whether a hint; the record
   assert.deepEqual(
     t.dialer.tlsCalls.map((c) => [c.addr, c.alpnProtocols]),
     [[`[${V6A}]:8443`, ["h2"]]],
+  );
+  d.value!.closed = true;
+  await finish(t);
+});
+
+test("dial() with service won on a hint before AAAA and A answered: dnsDone says the lookups were given up, not that the name has no address", async () => {
+  const t = v3env(
+    { "example.test": { 6: { hang: true }, 4: { hang: true } } },
+    { "example.test": { at: 5, records: [svc(1, ".", { ipv6hint: [V6A] })] } },
+    { [`[${V6A}]:443`]: { after: 10, connect: true } },
+  );
+  const done: DNSDoneInfo[] = [];
+  const d = v3dial(t, {
+    context: withTrace(background, { dnsDone: (i) => void done.push(i) }),
+  });
+  await t.clock.advanceTo(100);
+  assert.equal(d.state, "resolved");
+  assert.equal(done.length, 1);
+  assert.deepEqual(done[0]!.addrs, []);
+  assert.equal(
+    done[0]!.error?.message,
+    "lookup example.test: operation was canceled",
   );
   d.value!.closed = true;
   await finish(t);

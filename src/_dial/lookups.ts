@@ -307,11 +307,20 @@ export class Lookups {
     // microseconds (3–13 µs on V8): skipped when nothing is left to hear it,
     // as every lookup, probe and NAT64 discovery has settled and removed
     // its listener.
-    if (this.#working > 0 || this.#records.some((r) => !r.settled)) {
+    const pending = this.#records.some((r) => !r.settled);
+    if (this.#working > 0 || pending) {
       this.#controller?.abort(new DNSError(CANCELED, this.#plan.host));
     }
-    if (fire) this.#fireDone(reason, coalesced);
-    else this.#done = true;
+    // A dial that won before its lookups answered (Happy Eyeballs v3: on
+    // a service record's address hints) gave them up: that is what dnsDone
+    // says then, not "no such host".
+    if (fire) {
+      this.#fireDone(
+        reason ??
+          (pending ? new DNSError(CANCELED, this.#plan.host) : undefined),
+        coalesced,
+      );
+    } else this.#done = true;
   }
 
   /** Fires dnsDone: the one place it fires, once. */

@@ -44,6 +44,8 @@ import {
 } from "../runtimes/node.ts";
 import { tlsError } from "../runtimes/_tls_common.ts";
 import { callHook, contextTrace } from "../src/trace.ts";
+import type { HTTPTrace } from "./_fetch/http_trace.ts";
+import { traceAgent, traceRequest } from "./_agent_trace.ts";
 import { currentContext } from "../src/context.ts";
 
 /**
@@ -61,7 +63,13 @@ import { currentContext } from "../src/context.ts";
  * };
  * ```
  */
-export interface AgentDialOptions extends Omit<RuntimeDialOptions, "timeout"> {
+export interface AgentDialOptions
+  extends Omit<RuntimeDialOptions, "timeout" | "trace"> {
+  /**
+   * The dial hooks and the ClientTrace hooks (see {@linkcode HttpAgent})
+   * for every request of the agent, composed over the ambient context's.
+   */
+  trace?: HTTPTrace;
   /**
    * The dial's deadline in ms (nettrace's `timeout`); on expiry the request
    * fails with an error whose `code` is `"ETIMEDOUT"`. A request's own
@@ -236,6 +244,40 @@ function nodeError(err: unknown): Error {
  * event (`req.setTimeout`, axios's `timeout`) starts once the dial is done:
  * bound the dial with `connectTimeout` (or an `AbortSignal` on the request).
  *
+ * ClientTrace hooks ({@linkcode HTTPTrace}, `attempt` always 0: `node:http`
+ * neither redirects nor retries). The trace of a request is the agent's
+ * `trace` composed over the trace of the ambient context current when the
+ * request is made (`runWithContext`; the agent's hook runs first), fixed
+ * for the request's life. Each fires at most once per request, in this
+ * order, on Node, Bun and Deno alike:
+ * - `getConn({ hostPort })`: the request asks the agent for a socket
+ *   (`addRequest`), before any dial hook of a connection made for it;
+ *   `hostPort` is the request's `host:port` (IPv6 in brackets).
+ * - the dial hooks (`dialStart` … `dialDone`, the TLS ones for
+ *   `HttpsAgent`) when a connection is dialled for it. A refused or failed
+ *   dial ends the request's hooks here: no `gotConn`, no `wroteRequest`.
+ * - `gotConn`: the request got its socket (its `'socket'` event). A fresh
+ *   dial: `reused: false, wasIdle: false, idleTime: 0`. A socket that
+ *   carried a request before: `reused: true`; `wasIdle: true` and `idleTime`
+ *   the ms since its `putIdleConn` when it came from the free list, else
+ *   (handed straight from a finished request to a queued one) `wasIdle:
+ *   false, idleTime: 0`. `localAddr` / `remoteAddr` are the socket's,
+ *   `alpnProtocol` the TLS socket's (`null` for plain HTTP).
+ * - `wroteHeaders()` then `wroteRequest({})`: the request was finished and
+ *   flushed to the socket (`'finish'`); `node:http` does not tell when the
+ *   headers alone went out, so both fire there. A request closed after
+ *   `gotConn` without finishing fires `wroteRequest({ error })` only.
+ * - `gotFirstResponseByte()`: the response head was parsed (`'response'`;
+ *   it may come before `wroteRequest` when the server answers early).
+ * - `putIdleConn({})`: the agent put the socket in its free list after the
+ *   response (its `'free'` event, keep-alive only), on the trace of the
+ *   request it carried. A socket closed instead, or handed to a queued
+ *   request, fires nothing. Not fired: `wroteHeaderField`,
+ *   `wait100Continue`, `got100Continue`, `got1xxResponse`.
+ *
+ * A hook that throws is reported (`setHookErrorHandler`), never changes the
+ * request.
+ *
  * @example Keep-alive reuse with http.get
  * ```ts ignore
  * import http from "node:http";
@@ -256,6 +298,7 @@ export class HttpAgent extends http.Agent {
   constructor(options: HttpAgentOptions = {}) {
     super(options);
     this.#dial = dialOptionsOf(options);
+    traceAgent(this, options.trace);
   }
 
   /**
@@ -307,6 +350,7 @@ export class HttpsAgent extends https.Agent {
   constructor(options: HttpsAgentOptions = {}) {
     super(options);
     this.#dial = dialOptionsOf(options);
+    traceAgent(this, options.trace);
   }
 
   /**
@@ -443,8 +487,15 @@ function destroyedSignal(req: object): AbortSignal {
 for (const Agent of [HttpAgent, HttpsAgent]) {
   const proto = Agent.prototype as unknown as {
     createSocket?: (req: object, options: object, cb: unknown) => void;
+    addRequest?: (req: object, options: object, ...rest: unknown[]) => void;
   };
   const parent = Object.getPrototypeOf(proto) as typeof proto;
+  if (typeof parent.addRequest === "function") {
+    proto.addRequest = function (req, options, ...rest) {
+      traceRequest(this, req as http.ClientRequest, options);
+      return parent.addRequest!.call(this, req, options, ...rest);
+    };
+  }
   if (typeof parent.createSocket !== "function") continue;
   proto.createSocket = function (req, options, cb) {
     return parent.createSocket!.call(

@@ -8,13 +8,21 @@ import http from "node:http";
 import https from "node:https";
 import { readFileSync } from "node:fs";
 import {
+  background,
   DialError,
   DNSError,
   type Family,
   type IPAddr,
   type Resolver,
+  runWithContext,
+  setHookErrorHandler,
   type Trace,
+  withTrace,
 } from "../runtimes/node.ts";
+import type {
+  GotConnInfo,
+  HTTPTrace,
+} from "../integrations/_fetch/http_trace.ts";
 import { HttpAgent, HttpsAgent } from "../integrations/http_agent.ts";
 import { closedPort, startHangingListener } from "./_tcp_fixtures.ts";
 import { TEST_CA } from "./_tls_fixtures.ts";
@@ -228,6 +236,188 @@ test("HttpsAgent: an untrusted certificate fails with Node's TLS error; rejectUn
   } finally {
     strict.destroy();
     lax.destroy();
+    await server.close();
+  }
+});
+
+/** Records every hook (HTTP and dial) by name, with the gotConn details. */
+function recorder(): {
+  trace: HTTPTrace;
+  events: string[];
+  conns: GotConnInfo[];
+} {
+  const events: string[] = [];
+  const conns: GotConnInfo[] = [];
+  const trace: HTTPTrace = {};
+  for (
+    const hook of [
+      "getConn",
+      "gotConn",
+      "putIdleConn",
+      "wroteHeaders",
+      "wroteRequest",
+      "gotFirstResponseByte",
+      "dialStart",
+      "connectStart",
+      "connectDone",
+      "dialDone",
+    ] as const
+  ) {
+    (trace as Record<string, unknown>)[hook] = (info: unknown) => {
+      events.push(hook);
+      if (hook === "gotConn") conns.push(info as GotConnInfo);
+    };
+  }
+  return { trace, events, conns };
+}
+
+const FRESH = [
+  "getConn",
+  "dialStart",
+  "connectStart",
+  "connectDone",
+  "dialDone",
+  "gotConn",
+  "wroteHeaders",
+  "wroteRequest",
+  "gotFirstResponseByte",
+];
+
+test("HttpAgent: ClientTrace hooks of a fresh connection, then of a reused keep-alive one", async () => {
+  const server = await serve(http.createServer(handler));
+  const { trace, events, conns } = recorder();
+  const agent = new HttpAgent({ keepAlive: true, trace });
+  try {
+    const url = `http://127.0.0.1:${server.port}/`;
+    await get(http, url, { agent });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(events, [...FRESH, "putIdleConn"]);
+    assert.equal(conns[0].reused, false);
+    assert.equal(conns[0].wasIdle, false);
+    assert.equal(conns[0].idleTime, 0);
+    assert.deepEqual(conns[0].remoteAddr, {
+      hostname: "127.0.0.1",
+      port: server.port,
+    });
+    assert.equal(conns[0].localAddr.hostname, "127.0.0.1");
+    assert.equal(conns[0].alpnProtocol, null);
+    events.length = 0;
+    await get(http, url, { agent });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(events, [
+      "getConn",
+      "gotConn",
+      "wroteHeaders",
+      "wroteRequest",
+      "gotFirstResponseByte",
+      "putIdleConn",
+    ]);
+    assert.equal(conns[1].reused, true);
+    assert.equal(conns[1].wasIdle, true);
+    assert.ok(conns[1].idleTime >= 0);
+    assert.deepEqual(conns[1].localAddr, conns[0].localAddr);
+  } finally {
+    agent.destroy();
+    await server.close();
+  }
+});
+
+test("HttpAgent: the ambient context's trace composes under the agent's; a throwing hook does not break the request", async () => {
+  const server = await serve(http.createServer(handler));
+  const order: string[] = [];
+  const errors: string[] = [];
+  const previous = setHookErrorHandler((_e, hook) => errors.push(hook));
+  const agent = new HttpAgent({
+    trace: {
+      getConn: () => order.push("agent"),
+      gotConn: () => {
+        throw new Error("boom");
+      },
+    },
+  });
+  try {
+    const ctx = withTrace(background, {
+      getConn: () => order.push("context"),
+    } as HTTPTrace);
+    const body = await runWithContext(
+      ctx,
+      () => get(http, `http://127.0.0.1:${server.port}/`, { agent }),
+    );
+    assert.match(body, /^\d+ -$/);
+    assert.deepEqual(order, ["agent", "context"]);
+    assert.deepEqual(errors, ["gotConn"]);
+  } finally {
+    setHookErrorHandler(previous);
+    agent.destroy();
+    await server.close();
+  }
+});
+
+test("HttpAgent: a refused connect fires getConn and the dial hooks, never gotConn", async () => {
+  const port = await closedPort();
+  const { trace, events } = recorder();
+  const agent = new HttpAgent({ trace });
+  try {
+    await assert.rejects(
+      get(http, `http://127.0.0.1:${port}/`, { agent }),
+      { code: "ECONNREFUSED" },
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(events, [
+      "getConn",
+      "dialStart",
+      "connectStart",
+      "connectDone",
+      "dialDone",
+    ]);
+  } finally {
+    agent.destroy();
+  }
+});
+
+test("HttpsAgent: ClientTrace hooks by name around the TLS hooks; gotConn carries the ALPN protocol", async () => {
+  const server = await serve(
+    https.createServer(
+      { key: KEY, cert: CERT, ALPNProtocols: ["http/1.1"] },
+      handler,
+    ),
+  );
+  const { trace, events, conns } = recorder();
+  const hostPorts: string[] = [];
+  const agent = new HttpsAgent({
+    keepAlive: true,
+    resolver,
+    ca: TEST_CA,
+    trace: {
+      ...trace,
+      getConn: (info) => {
+        hostPorts.push(info.hostPort);
+        trace.getConn!(info);
+      },
+      tlsHandshakeStart: () => events.push("tlsHandshakeStart"),
+      tlsHandshakeDone: () => events.push("tlsHandshakeDone"),
+    },
+  });
+  try {
+    await get(https, `https://tls.test:${server.port}/`, { agent });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(hostPorts, [`tls.test:${server.port}`]);
+    // tls.test: whether ::1 is tried first depends on the dial history
+    // the earlier tests left, so the connect attempts are not counted here.
+    assert.deepEqual(events.filter((e) => !e.startsWith("connect")), [
+      "getConn",
+      "dialStart",
+      "dialDone",
+      "tlsHandshakeStart",
+      "tlsHandshakeDone",
+      ...FRESH.slice(FRESH.indexOf("gotConn")),
+      "putIdleConn",
+    ]);
+    // Bun's tls.connect over an existing socket does not send ALPN.
+    assert.equal(conns[0].alpnProtocol, onBun ? null : "http/1.1");
+    assert.equal(conns[0].reused, false);
+  } finally {
+    agent.destroy();
     await server.close();
   }
 });

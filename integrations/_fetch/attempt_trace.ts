@@ -22,7 +22,8 @@ export type HeaderRecord = Record<string, string | string[] | undefined>;
 
 type Info<K extends HTTPHookName> = Parameters<NonNullable<HTTPTrace[K]>>[0];
 
-function fire<K extends HTTPHookName>(
+/** Fires one HTTP hook, isolated like every hook (also `HttpAgent`'s). */
+export function fire<K extends HTTPHookName>(
   trace: HTTPTrace,
   hook: K,
   info: Info<K>,

@@ -320,3 +320,39 @@ export function createFetch(options: FetchOptions = {}): NettraceFetch {
   };
   return fetch;
 }
+
+/** The pool behind {@linkcode fetch}, made on its first request. */
+let shared: NettraceFetch | undefined;
+
+/**
+ * A ready `fetch` whose connections nettrace dials: `createFetch()` with
+ * the defaults, made on the first request. `init.trace` traces one request
+ * (an {@linkcode HTTPTrace}); the ambient context's trace sees every one.
+ * `fetch.close()` closes its pool; the next request makes a new one.
+ *
+ * @param input The resource, as for the standard `fetch`.
+ * @param init The request, with an optional `trace`.
+ * @returns The response.
+ *
+ * @example Tracing one request
+ * ```ts ignore
+ * import { fetch } from "@nettrace/nettrace/fetch";
+ *
+ * const response = await fetch("http://localhost:8080/", {
+ *   trace: { gotConn: ({ reused }) => console.log("reused", reused) },
+ * });
+ * console.log(response.status);
+ * await fetch.close();
+ * ```
+ */
+export const fetch: NettraceFetch = Object.assign(
+  (input: RequestInfo | URL, init?: TracedRequestInit): Promise<Response> =>
+    (shared ??= createFetch())(input, init),
+  {
+    close(): Promise<void> {
+      const pool = shared;
+      shared = undefined;
+      return pool === undefined ? Promise.resolve() : pool.close();
+    },
+  },
+);

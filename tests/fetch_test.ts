@@ -11,7 +11,11 @@ import {
   setHookErrorHandler,
   withTrace,
 } from "../runtimes/node.ts";
-import { createFetch, type HTTPTrace } from "../integrations/fetch.ts";
+import {
+  createFetch,
+  fetch as sharedFetch,
+  type HTTPTrace,
+} from "../integrations/fetch.ts";
 import { startDnsServer } from "./_dns_server.ts";
 import {
   type Handler,
@@ -404,5 +408,28 @@ test("createFetch() without any trace dials and answers as fetch", async () => {
     const response = await fetch(`http://127.0.0.1:${server.port}/plain`);
     assert.equal(response.status, 200);
     assert.equal(await response.text(), "GET /plain");
+  });
+});
+
+test("fetch (the ready one) dials through nettrace, fires init.trace, and close() ends its pool so the next request makes a new one", async () => {
+  const server = await startHttpServer();
+  await using([server], sharedFetch, async () => {
+    const url = `http://127.0.0.1:${server.port}/r`;
+    for (const round of [1, 2]) {
+      const log: string[] = [];
+      const response = await sharedFetch(url, { trace: logTrace(log) });
+      assert.equal(await response.text(), "GET /r");
+      assert.equal(
+        log[0],
+        `getConn 127.0.0.1:${server.port} #0`,
+        String(round),
+      );
+      assert.ok(
+        log.includes(`connectStart 127.0.0.1:${server.port}`),
+        log.join("\n"),
+      );
+      // A new pool after close(): the second round dials again.
+      await sharedFetch.close();
+    }
   });
 });

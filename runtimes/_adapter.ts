@@ -20,7 +20,8 @@ import {
   setContextStorage,
   type SourceAddressProbe,
 } from "../mod.ts";
-import { markPlain } from "../src/_dial/options.ts";
+import { isTraceOnly, markPlain } from "../src/_dial/options.ts";
+import { dialTraced } from "../src/dial.ts";
 import { withDiagnostics } from "./_diagnostics.ts";
 import { probeSourceAddress } from "./_source_probe.ts";
 
@@ -91,6 +92,9 @@ export function bindDial<C>(
   return (address, options) => {
     options = withDiagnostics(address, options);
     if (options === undefined) return coreDial(address, defaults);
+    if (isTraceOnly(options)) {
+      return dialTraced(address, defaults, options.trace);
+    }
     return coreDial(address, {
       ...options,
       resolver: options.resolver ?? resolver,

@@ -12,15 +12,19 @@
  */
 
 import type { HistoryStore } from "./history.ts";
-import { callHook, type Trace } from "./trace.ts";
-import type { Dialer } from "./types.ts";
+import { callHook, type ServiceEndpointInfo, type Trace } from "./trace.ts";
+import type { Dialer, Family, Network } from "./types.ts";
 import { toError } from "./_dial/foreign.ts";
 import { currentContext } from "./context.ts";
-import { contextTrace } from "./trace.ts";
 import { dialLiteral, dialPlain } from "./_dial/literal.ts";
 import { type CoreDialOptions, isPlain } from "./_dial/options.ts";
 import { historyOf } from "./_dial/order.ts";
-import { type DialPlan, plainLiteral, planDial } from "./_dial/plan.ts";
+import {
+  composedTrace,
+  type DialPlan,
+  plainLiteral,
+  planDial,
+} from "./_dial/plan.ts";
 import { DialRun } from "./_dial/run.ts";
 
 export type {
@@ -112,14 +116,9 @@ export function dial<C>(
 ): Promise<C> {
   if (isPlain(options)) {
     // The adapters' defaults (checked once, frozen) and a literal dialled
-    // before: nothing to plan unless the context brings a signal or trace.
-    const literal = plainLiteral(address);
-    if (literal !== undefined) {
-      const ctx = currentContext();
-      if (ctx.signal === undefined && contextTrace(ctx) === undefined) {
-        return dialPlain(options.dialer, literal);
-      }
-    }
+    // before: nothing to plan unless the context brings a signal.
+    const fast = dialPlainLiteral(address, options.dialer, undefined);
+    if (fast !== undefined) return fast;
   }
   let plan: DialPlan<C>;
   let run: DialRun<C> | undefined;
@@ -133,32 +132,106 @@ export function dial<C>(
   if (trace === undefined) {
     return run === undefined ? dialLiteral(plan) : run.start();
   }
-  return traced(plan, run, trace);
+  if (run !== undefined) {
+    return traced(
+      plan.network,
+      address,
+      trace,
+      () => run.start(),
+      () => run.winner,
+    );
+  }
+  const winner = {
+    addr: plan.fastAddr,
+    family: plan.fastEndpoint!.family,
+    attempt: 0,
+  };
+  return traced(
+    plan.network,
+    address,
+    trace,
+    () => dialLiteral(plan),
+    () => winner,
+  );
+}
+
+/**
+ * `dial(address, { ...plain, trace })` for the runtime adapters, whose
+ * defaults are `plain` (see `markPlain`): an IP literal dialled before
+ * with no context signal needs no plan, only the connect and the hooks.
+ * Not part of the public API.
+ *
+ * @param address What dial() was given.
+ * @param plain The adapter's plain options.
+ * @param trace The caller's trace (`options.trace`, checked by the caller
+ * to be an object).
+ * @returns The connection.
+ *
+ * @example An adapter's `dial(address, { trace })`
+ * ```ts ignore
+ * if (isTraceOnly(options)) return dialTraced(address, defaults, options.trace);
+ * ```
+ */
+export function dialTraced<C>(
+  address: string,
+  plain: CoreDialOptions<C>,
+  trace: Trace | undefined,
+): Promise<C> {
+  return dialPlainLiteral(address, plain.dialer, trace) ??
+    dial(address, { ...plain, trace });
+}
+
+/** The plain literal fast path (see dialPlain), or undefined when it does not apply. */
+function dialPlainLiteral<C>(
+  address: string,
+  dialer: Dialer<C>,
+  trace: Trace | undefined,
+): Promise<C> | undefined {
+  const literal = plainLiteral(address);
+  if (literal === undefined) return undefined;
+  const ctx = currentContext();
+  if (ctx.signal !== undefined) return undefined;
+  const composed = composedTrace(ctx, trace);
+  if (composed === undefined) return dialPlain(dialer, literal);
+  const winner = {
+    addr: literal.addr,
+    family: literal.endpoint.family,
+    attempt: 0,
+  };
+  return traced(
+    "tcp",
+    address,
+    composed,
+    () => dialPlain(dialer, literal, composed),
+    () => winner,
+  );
+}
+
+/** What dialDone says of the attempt that won. */
+interface Winner {
+  readonly addr: string;
+  readonly family: Family;
+  readonly attempt: number;
+  readonly service?: ServiceEndpointInfo;
 }
 
 /** A dial between its dialStart and dialDone hooks. */
 function traced<C>(
-  plan: DialPlan<C>,
-  run: DialRun<C> | undefined,
+  network: Network,
+  address: string,
   trace: Trace,
+  start: () => Promise<C>,
+  winner: () => Winner,
 ): Promise<C> {
-  const { network, address } = plan;
   if (trace.dialStart !== undefined) {
     callHook(trace, "dialStart", { network, address });
   }
-  const promise = run === undefined ? dialLiteral(plan) : run.start();
+  const promise = start();
   if (trace.dialDone === undefined) return promise;
   return promise.then(
     (conn) => {
-      const winner = run?.winner;
-      const info = {
-        network,
-        address,
-        addr: winner?.addr ?? plan.fastAddr,
-        family: winner?.family ?? plan.fastEndpoint!.family,
-        attempt: winner?.attempt ?? 0,
-      };
-      const service = winner?.service;
+      const { addr, family, attempt, service } = winner();
+      const info = { network, address, addr, family, attempt };
       callHook(
         trace,
         "dialDone",

@@ -16,7 +16,7 @@ import { DialError, OpError } from "../errors.ts";
 import { acceptsNeverAborted, NEVER_ABORTED } from "../_shared_signal.ts";
 import { literalConnectOf } from "../_literal_connect.ts";
 import { callHook, type Trace } from "../trace.ts";
-import type { Dialer, Endpoint } from "../types.ts";
+import type { Dialer, Endpoint, Family, Network } from "../types.ts";
 import { reportConnectDone, timeoutError } from "./attempts.ts";
 import { closeQuietly, toError } from "./foreign.ts";
 import { type DialPlan, literalFailure, type PlainLiteral } from "./plan.ts";
@@ -42,15 +42,46 @@ function uncancellable(dialer: Dialer<unknown>): AbortSignal {
 }
 
 /** Fires the fast attempt's connectStart. */
-function reportStart(trace: Trace, plan: DialPlan<unknown>): void {
+function reportStart(
+  trace: Trace,
+  network: Network,
+  addr: string,
+  family: Family,
+): void {
   if (trace.connectStart === undefined) return;
   callHook(trace, "connectStart", {
-    network: plan.network,
-    addr: plan.fastAddr,
-    family: plan.fastEndpoint!.family,
+    network,
+    addr,
+    family,
     attempt: 0,
     cause: "first",
   });
+}
+
+/**
+ * The fast path's one attempt with its connectStart and connectDone; a
+ * failure rejects with the dial's `DialError`.
+ */
+function connectTraced<C>(
+  dialer: Dialer<C>,
+  endpoint: Endpoint,
+  network: Network,
+  addr: string,
+  trace: Trace,
+): Promise<C> {
+  const family = endpoint.family;
+  reportStart(trace, network, addr, family);
+  return connect(dialer, endpoint, uncancellable(dialer)).then(
+    (conn) => {
+      reportConnectDone(trace, network, addr, family, 0);
+      return conn;
+    },
+    (error: unknown) => {
+      const err = new OpError(network, toError(error), { addr });
+      reportConnectDone(trace, network, addr, family, 0, err);
+      throw new DialError([err]);
+    },
+  );
 }
 
 /**
@@ -72,19 +103,7 @@ export function dialLiteral<C>(plan: DialPlan<C>): Promise<C> {
       plan.fastFailed ?? literalFailure(network, addr),
     );
   }
-  reportStart(trace, plan);
-  const family = endpoint.family;
-  return connect(dialer, endpoint, uncancellable(dialer)).then(
-    (conn) => {
-      reportConnectDone(trace, network, addr, family, 0);
-      return conn;
-    },
-    (error: unknown) => {
-      const err = new OpError(network, toError(error), { addr });
-      reportConnectDone(trace, network, addr, family, 0, err);
-      throw new DialError([err]);
-    },
-  );
+  return connectTraced(dialer, endpoint, network, addr, trace);
 }
 
 /**
@@ -112,7 +131,7 @@ function dialTimed<C>(plan: DialPlan<C>): Promise<C> {
         ),
       );
     }, plan.timeout);
-    if (trace !== undefined) reportStart(trace, plan);
+    if (trace !== undefined) reportStart(trace, network, addr, family);
     connect(dialer, endpoint, controller.signal).then(
       (conn) => {
         if (timedOut) {
@@ -143,16 +162,22 @@ function dialTimed<C>(plan: DialPlan<C>): Promise<C> {
 /**
  * The fast path of a dial with plain options (see `markPlain`: their
  * dialer accepts the NEVER_ABORTED signal) of a literal dialled before,
- * when the context has no signal and no trace: no plan, only the connect.
+ * when the context has no signal: no plan, only the connect, and with a
+ * trace its connectStart and connectDone.
  *
  * @param dialer The plain options' dialer.
  * @param literal The address's cached endpoint and failure.
+ * @param trace The dial's trace, if it has one.
  * @returns The connection.
  */
 export function dialPlain<C>(
   dialer: Dialer<C>,
   literal: PlainLiteral,
+  trace?: Trace,
 ): Promise<C> {
+  if (trace !== undefined) {
+    return connectTraced(dialer, literal.endpoint, "tcp", literal.addr, trace);
+  }
   const fast = literalConnectOf<C>(dialer);
   if (fast !== undefined) return fast(literal.endpoint, literal.failed.tcp);
   return connect(dialer, literal.endpoint, NEVER_ABORTED).then(

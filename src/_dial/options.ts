@@ -406,3 +406,23 @@ export function markPlain<O extends CoreDialOptions<unknown>>(options: O): O {
 export function isPlain(options: object): boolean {
   return PLAIN.has(options);
 }
+
+/**
+ * Whether `options` sets nothing but a trace object (or nothing at all):
+ * the adapters then dial with their plain defaults and that trace
+ * (`dialTraced`). Not part of the public API.
+ *
+ * @param options What an adapter's dial() was given.
+ * @returns `true` when `options.trace` is the only key and is an object or
+ * undefined; a wrong trace is left to the checks of the full path.
+ *
+ * @example Taking the short way
+ * ```ts ignore
+ * if (isTraceOnly(options)) return dialTraced(address, defaults, options.trace);
+ * ```
+ */
+export function isTraceOnly(options: DialOptions): boolean {
+  for (const key in options) if (key !== "trace") return false;
+  const { trace } = options;
+  return trace === undefined || (typeof trace === "object" && trace !== null);
+}

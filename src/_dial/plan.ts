@@ -226,7 +226,10 @@ function familiesOf(network: Network, preferred: Family | undefined) {
  * when the context has no trace of its own (the child's resolver and
  * signal are ctx's anyway).
  */
-function composedTrace(ctx: Context, trace: Trace | undefined) {
+export function composedTrace(
+  ctx: Context,
+  trace: Trace | undefined,
+): Trace | undefined {
   const older = contextTrace(ctx);
   return trace === undefined
     ? older
@@ -411,6 +414,8 @@ export function planDial<C>(
 export interface PlainLiteral {
   /** Its endpoint (frozen, the same object each dial). */
   readonly endpoint: Endpoint;
+  /** The endpoint as trace hooks and errors show it (`host:port`). */
+  readonly addr: string;
   /** What a failed connect rejects with, per network. */
   readonly failed: { readonly tcp: (error: unknown) => never };
 }
@@ -426,7 +431,10 @@ export interface PlainLiteral {
  */
 export function plainLiteral(address: string): PlainLiteral | undefined {
   const parsed = PARSED.get(address);
-  if (parsed?.endpoint === undefined || parsed.failed?.tcp === undefined) {
+  if (
+    parsed?.endpoint === undefined || parsed.addr === undefined ||
+    parsed.failed?.tcp === undefined
+  ) {
     return undefined;
   }
   return parsed as PlainLiteral;

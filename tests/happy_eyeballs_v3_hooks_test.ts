@@ -11,7 +11,6 @@ import {
   dialedService,
   type DNSAnswerInfo,
   type DNSDoneInfo,
-  type ServiceEndpointInfo,
 } from "../mod.ts";
 import { type FakeConn, flush } from "./_virtual_clock.ts";
 import { watch } from "./_dial_env.ts";

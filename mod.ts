@@ -108,6 +108,7 @@ export {
   TraceKey,
   withTrace,
 } from "./src/trace.ts";
+export { dialedService } from "./src/dialed_service.ts";
 export {
   Singleflight,
   type SingleflightDoOptions,

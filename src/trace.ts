@@ -64,7 +64,13 @@ export interface DNSStartInfo {
 export interface DNSDoneInfo {
   /** The host as dialled. */
   host: string;
-  /** The addresses that arrived, this caller's own copy. */
+  /**
+   * The addresses that arrived, this caller's own copy: the dialled host's
+   * own A/AAAA answers. With `service` (Happy Eyeballs v3), a record's
+   * hints and its target names' addresses are not in it: `dnsAnswer`
+   * reports those (with the target as `name`), and `dnsDone` does not wait
+   * for them.
+   */
   addrs: IPAddr[];
   /** True when the lookups were shared with another concurrent dial. */
   coalesced: boolean;
@@ -104,7 +110,11 @@ export interface DNSAnswerInfo {
   family: Family | "service";
   /** The addresses of this family, this caller's own copy; may be empty. */
   addrs: IPAddr[];
-  /** True when the lookup was shared with another concurrent dial. */
+  /**
+   * True when the lookup (or service query) was shared with another
+   * concurrent dial — for every dial that shared it, the first included,
+   * as in Go.
+   */
   coalesced: boolean;
   /** True when the answer came from a cache. */
   cached: boolean;
@@ -118,7 +128,13 @@ export interface DNSAnswerInfo {
    * caller's own copy; empty when the name has none or the query failed.
    */
   records?: ServiceRecord[];
-  /** For `"service"`: the name asked (the host, or an alias target). */
+  /**
+   * The name asked, when it is not simply the dialled host's A/AAAA: for
+   * `"service"`, the host or an alias target; for `4`/`6`, a service
+   * record's target name whose addresses were looked up (Happy Eyeballs
+   * v3; such answers are not part of `dnsDone`). Unset for the host's own
+   * A/AAAA answers.
+   */
   name?: string;
 }
 
@@ -397,7 +413,9 @@ export interface Trace {
   dialStart?(info: DialStartInfo): void;
   /**
    * A dial of a host name starts its lookup; once per dial, also when the
-   * lookup ends up shared; never for IP literals.
+   * lookup ends up shared; never for IP literals. With `service`, the
+   * service query and the lookups of its target names come under this one
+   * `dnsStart` (none of their own).
    */
   dnsStart?(info: DNSStartInfo): void;
   /**
@@ -408,6 +426,9 @@ export interface Trace {
   /**
    * One family's lookup settled (at most once per family per dial, before
    * `dnsDone`); not for IP literals, nor for a lookup the dial gave up.
+   * With `service` also each service answer (`family: "service"`) and each
+   * lookup of a service target's addresses (`name` set), which may come
+   * after `dnsDone`.
    */
   dnsAnswer?(info: DNSAnswerInfo): void;
   /** Once per attempted endpoint, as the attempt starts. */

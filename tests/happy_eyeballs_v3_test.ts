@@ -10,20 +10,15 @@ import assert from "node:assert/strict";
 import {
   background,
   cachingResolver,
-  type ConnectStartInfo,
-  type CoreDialOptions,
   dial,
-  type DialDoneInfo,
+  dialedService,
   type DNSAnswerInfo,
   type DNSDoneInfo,
-  DNSError,
   type Family,
   formatEndpoint,
   HappyEyeballs,
   type HappyEyeballsEvent,
   type IPAddr,
-  type LookupOptions,
-  type LookupServiceOptions,
   parseIP,
   type ServiceRecord,
   withTrace,
@@ -33,11 +28,22 @@ import {
   FakeDialer,
   FakeResolver,
   flush,
-  type Outcome,
   type ResolverScript,
   VirtualClock,
 } from "./_virtual_clock.ts";
 import { watch } from "./_dial_env.ts";
+import {
+  DUAL,
+  finish,
+  type ServiceAnswer,
+  svc,
+  v3dial,
+  v3env,
+  V4A,
+  V4B,
+  V6A,
+  V6B,
+} from "./_service_env.ts";
 import { offeredAlpn, serviceAlpnSet } from "../src/_he3/alpn.ts";
 import { shouldMoveOn } from "../src/_he3/move_on.ts";
 import {
@@ -51,14 +57,6 @@ import {
 } from "../src/_he3/resolution.ts";
 
 const H2_H11 = ["h2", "http/1.1"];
-
-function svc(
-  priority: number,
-  target: string,
-  extra: Partial<ServiceRecord> = {},
-): ServiceRecord {
-  return { priority, target, ...extra };
-}
 
 function show(candidates: readonly ServiceCandidate[]): string[] {
   return candidates.map((c) => {
@@ -509,11 +507,6 @@ class V3Sim {
   }
 }
 
-const V6A = "2001:db8::a";
-const V6B = "2001:db8::b";
-const V4A = "192.0.2.10";
-const V4B = "192.0.2.11";
-
 test("HappyEyeballs v3 (draft example 1): HTTPS and AAAA at 30 start IPv6 at once; A at 32 is sorted in", () => {
   const sim = new V3Sim();
   sim.https(30, svc(1, "."));
@@ -876,160 +869,6 @@ test("HappyEyeballs v3: every lookup empty fails the dial once all have settled"
 
 // ── dial() with the service option, on the virtual clock ──────────────────
 
-/** A scripted service answer: records, an error, or none at all. */
-type ServiceAnswer =
-  | { at: number; records: ServiceRecord[] }
-  | { at: number; error: "servfail" | "timeout" }
-  | { hang: true };
-
-/**
- * The fake resolver plus `lookupService`, logging every query in the
- * order sent: `HTTPS example.test@0`, `AAAA example.test@0`, …
- */
-class ServiceResolver extends FakeResolver {
-  readonly queries: string[] = [];
-  readonly serviceCalls: { host: string; port: number; scheme: string }[] = [];
-  readonly #clock: VirtualClock;
-  services: Record<string, ServiceAnswer>;
-
-  constructor(
-    clock: VirtualClock,
-    script: ResolverScript,
-    services: Record<string, ServiceAnswer>,
-  ) {
-    super(clock, script);
-    this.#clock = clock;
-    this.services = services;
-  }
-
-  override lookup(host: string, family: Family, options: LookupOptions) {
-    this.queries.push(
-      `${family === 6 ? "AAAA" : "A"} ${host}@${this.#clock.now()}`,
-    );
-    return super.lookup(host, family, options);
-  }
-
-  lookupService(
-    host: string,
-    options: LookupServiceOptions,
-  ): Promise<ServiceRecord[]> {
-    const clock = this.#clock;
-    this.queries.push(`HTTPS ${host}@${clock.now()}`);
-    this.serviceCalls.push({
-      host,
-      port: options.port,
-      scheme: options.scheme,
-    });
-    const { signal } = options;
-    if (signal.aborted) return Promise.reject(signal.reason);
-    const answer = this.services[host] ?? { at: 0, records: [] };
-    return new Promise((resolve, reject) => {
-      let timer: unknown = undefined;
-      const onAbort = () => {
-        if (timer !== undefined) clock.clearTimeout(timer);
-        reject(signal.reason);
-      };
-      signal.addEventListener("abort", onAbort, { once: true });
-      if ("hang" in answer) return;
-      timer = clock.setTimeout(() => {
-        signal.removeEventListener("abort", onAbort);
-        if ("records" in answer) resolve(answer.records);
-        else if (answer.error === "servfail") {
-          reject(
-            new DNSError("server misbehaving", host, { isTemporary: true }),
-          );
-        } else {
-          reject(new DNSError("i/o timeout", host, { isTimeout: true }));
-        }
-      }, Math.max(0, answer.at - clock.now()));
-    });
-  }
-}
-
-interface V3Env {
-  clock: VirtualClock;
-  resolver: ServiceResolver;
-  dialer: FakeDialer;
-  log: string[];
-  abort: AbortController;
-}
-
-function v3env(
-  script: ResolverScript,
-  services: Record<string, ServiceAnswer>,
-  outcomes: Record<string, Outcome> = {},
-): V3Env {
-  const clock = new VirtualClock();
-  return {
-    clock,
-    resolver: new ServiceResolver(clock, script, services),
-    dialer: new FakeDialer(clock, outcomes, { hang: true }),
-    log: [],
-    abort: new AbortController(),
-  };
-}
-
-/** Dials `example.test:443` (unless told otherwise) with `service: "https"`. */
-function v3dial(
-  t: V3Env,
-  options: Partial<CoreDialOptions<FakeConn>> = {},
-  address = "example.test:443",
-) {
-  return watch(
-    dial<FakeConn>(address, {
-      resolver: t.resolver,
-      dialer: t.dialer,
-      clock: t.clock,
-      signal: t.abort.signal,
-      service: "https",
-      trace: {
-        dnsAnswer: (i: DNSAnswerInfo) =>
-          t.log.push(
-            `${t.clock.now()} dnsAnswer ${i.family}${
-              i.records === undefined ? "" : ` records=${i.records.length}`
-            }${i.error ? ` error=${i.error.message}` : ""}`,
-          ),
-        connectStart: (i: ConnectStartInfo) =>
-          t.log.push(
-            `${t.clock.now()} connectStart ${i.addr}${
-              i.service === undefined
-                ? ""
-                : ` service=${i.service.priority}/${i.service.target}/${
-                  i.service.alpn?.join(",") ?? "-"
-                }${i.service.ech ? "/ech" : ""}`
-            }${i.hint === undefined ? "" : ` hint=${i.hint}`}`,
-          ),
-        dialDone: (i: DialDoneInfo) =>
-          t.log.push(
-            `${t.clock.now()} dialDone ${i.addr ?? i.error?.message}${
-              i.service === undefined ? "" : ` service=${i.service.target}`
-            }`,
-          ),
-      },
-      ...options,
-    }),
-    t.clock,
-  );
-}
-
-/** Ends a dial still racing and checks nothing is left behind. */
-async function finish(t: V3Env): Promise<void> {
-  t.abort.abort(new Error("test over"));
-  await flush();
-  assert.equal(t.clock.pending, 0, "no timer may be left");
-  assert.deepEqual(t.dialer.open, []);
-}
-
-const DUAL = (
-  at6: number | undefined,
-  at4: number | undefined,
-): ResolverScript => ({
-  "example.test": {
-    6: at6 === undefined ? { hang: true } : { at: at6, addrs: [V6A, V6B] },
-    4: at4 === undefined ? { hang: true } : { at: at4, addrs: [V4A, V4B] },
-  },
-});
-
 test("dial() with service sends HTTPS, AAAA and A together, in that order", async () => {
   const t = v3env(DUAL(30, 32), { "example.test": { at: 30, records: [] } });
   const d = v3dial(t);
@@ -1208,7 +1047,27 @@ test("dial() with service: hooks say which record and whether a hint; the record
     t.dialer.tlsCalls.map((c) => [c.addr, c.alpnProtocols]),
     [[`[${V6A}]:8443`, ["h2"]]],
   );
-  d.value!.closed = true;
+  // The same record on the returned (TLS) connection, a fresh copy each
+  // call; not on the TCP connection the handshake ran on.
+  const conn = d.value!;
+  assert.ok(conn.tls !== undefined);
+  const expected = {
+    priority: 1,
+    target: ".",
+    port: 8443,
+    alpn: ["h2"],
+    ech: new Uint8Array([0, 1, 2]),
+  };
+  const first = dialedService(conn)!;
+  assert.deepEqual(first, expected);
+  first.alpn!.push("changed");
+  first.ech![0] = 9;
+  assert.deepEqual(dialedService(conn), expected);
+  assert.deepEqual(ech, expected.ech);
+  const tcp = t.dialer.conns.filter((c) => c.tls === undefined);
+  assert.equal(tcp.length, 1);
+  assert.equal(dialedService(tcp[0]), undefined);
+  conn.closed = true;
   await finish(t);
 });
 

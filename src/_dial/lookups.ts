@@ -33,16 +33,34 @@ export type FamilyEvent = Extract<HappyEyeballsEvent, { family: Family }>;
  */
 const MAX_ANSWER_ENTRIES = 65_536;
 
-/** One flight group per resolver: lookups are shared per (resolver, host, family). */
-const flights = new WeakMap<Resolver, Singleflight<IPAddr[]>>();
+/**
+ * A family of flight groups, one per resolver: what one kind of query is
+ * shared through among the concurrent dials that use that resolver.
+ *
+ * @returns The group of a resolver, made on first use.
+ */
+export function flightGroups<V>(): (resolver: Resolver) => Singleflight<V> {
+  const groups = new WeakMap<Resolver, Singleflight<V>>();
+  return (resolver) => {
+    let sf = groups.get(resolver);
+    if (sf === undefined) {
+      sf = new Singleflight<V>();
+      groups.set(resolver, sf);
+    }
+    return sf;
+  };
+}
 
-function flightsOf(resolver: Resolver): Singleflight<IPAddr[]> {
-  let sf = flights.get(resolver);
-  if (sf === undefined) {
-    sf = new Singleflight<IPAddr[]>();
-    flights.set(resolver, sf);
-  }
-  return sf;
+/**
+ * The address lookups' groups: shared per (resolver, name, family), by the
+ * dialled host's lookups and (Happy Eyeballs v3) a service target's alike.
+ */
+export const flightsOf: (resolver: Resolver) => Singleflight<IPAddr[]> =
+  flightGroups<IPAddr[]>();
+
+/** The key an address lookup of `name` is shared under. */
+export function addressKey(family: Family, name: string): string {
+  return `${family} ${lookupKey(name)}`;
 }
 
 /** The address a resolver's answer entry names, if it names one. */
@@ -182,11 +200,10 @@ export class Lookups {
     const { lookupHost: name, resolver, families } = this.#plan;
     const sf = flightsOf(resolver);
     const signal = this.signal;
-    const key = lookupKey(name);
     for (const family of families) {
       const record: LookupRecord = {
         family,
-        key: `${family} ${key}`,
+        key: addressKey(family, name),
         settled: false,
         shared: false,
         cached: false,

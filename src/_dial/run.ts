@@ -24,6 +24,7 @@ import { Order } from "./order.ts";
 import { type DialPlan, MAX_TIMER_DELAY } from "./plan.ts";
 import { serviceInfo, ServiceLookups } from "./service.ts";
 import { handshake } from "./tls.ts";
+import { noteDialedService } from "../dialed_service.ts";
 
 const NO_SIGNALS: readonly AbortSignal[] = [];
 /** Shared by every addEventListener call of a dial. */
@@ -311,6 +312,21 @@ export class DialRun<C> {
       return;
     }
     this.#finish(undefined);
+    this.#deliver(conn);
+  }
+
+  /**
+   * Resolves the dial with the winner's connection, noting (with
+   * `service`) the record it came from for `dialedService()`.
+   */
+  #deliver(conn: C): void {
+    if (this.#service !== undefined) {
+      const origin = this.#attempts.get(this.#winner).origin?.service;
+      noteDialedService(
+        conn,
+        origin === undefined ? undefined : serviceInfo(origin),
+      );
+    }
     this.#resolve(conn);
   }
 
@@ -414,7 +430,7 @@ export class DialRun<C> {
         }
         this.#handshake = undefined;
         this.#release();
-        this.#resolve(tlsConn);
+        this.#deliver(tlsConn);
       },
       (error: unknown) => {
         if (this.#handshake !== controller) return; // #abort rejected

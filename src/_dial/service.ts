@@ -3,25 +3,59 @@
  * service (HTTPS or SVCB) query sent just before the AAAA and A ones, its
  * AliasMode chain followed, the addresses of its target names looked up,
  * and all of it turned into ranked endpoints for the scheduler (its
- * `awaitService` mode). `dnsAnswer` fires for each service answer with
- * `family: "service"`.
+ * `awaitService` mode). The service queries are shared among concurrent
+ * dials per (resolver, scheme, port, name), the target lookups with every
+ * address lookup of that name, as the host's are. `dnsAnswer` fires here
+ * for each service answer (`family: "service"`) and each target lookup
+ * (`name`: the target).
  *
  * @module
  */
 
 import { DNSError } from "../errors.ts";
 import type { HappyEyeballsEvent } from "../happy_eyeballs.ts";
-import { callHook, type ServiceEndpointInfo, type Trace } from "../trace.ts";
-import type { Endpoint, Family, Resolver, ServiceRecord } from "../types.ts";
+import {
+  callHook,
+  type DNSAnswerInfo,
+  type ServiceEndpointInfo,
+  type Trace,
+} from "../trace.ts";
+import type {
+  Endpoint,
+  Family,
+  IPAddr,
+  Resolver,
+  ServiceRecord,
+} from "../types.ts";
 import type { RandomSource, ServiceOption } from "../_he3/records.ts";
 import {
   type ServiceCandidate,
   ServiceResolution,
 } from "../_he3/resolution.ts";
-import { settled, toError } from "./foreign.ts";
-import { cleanAnswer, type FamilyEvent, type Lookups } from "./lookups.ts";
+import { toError } from "./foreign.ts";
+import {
+  addressKey,
+  cleanAnswer,
+  type FamilyEvent,
+  flightGroups,
+  flightsOf,
+  type Lookups,
+} from "./lookups.ts";
 import { endpointKey } from "../_he3/endpoint_key.ts";
 import { isCached } from "../_cached_answer.ts";
+import { lookupKey } from "../hostname.ts";
+import { copyServices } from "../_dns_cache_items.ts";
+
+/**
+ * The service queries' groups: one query per (resolver, scheme, port,
+ * name) shared among concurrent dials, as the address lookups are.
+ */
+const serviceFlightsOf = flightGroups<unknown>();
+
+/** The key a service query is shared under (the query name depends on all three). */
+function serviceKey(scheme: string, port: number, name: string): string {
+  return `s ${scheme.toLowerCase()} ${port} ${lookupKey(name)}`;
+}
 
 /** The service side of a dial's plan. */
 export interface ServiceSpec {
@@ -78,6 +112,27 @@ function recordsOf(value: unknown): ServiceRecord[] {
       : [];
   } catch {
     return []; // a revoked Proxy
+  }
+}
+
+/** One answer as `dnsAnswer` reports it. */
+interface ReportedAnswer {
+  readonly addrs?: IPAddr[];
+  readonly records?: ServiceRecord[];
+  readonly error?: DNSError;
+  readonly coalesced: boolean;
+  readonly cached: boolean;
+}
+
+/**
+ * The hook's own copy of an answer's records (their lists and `ech` too):
+ * the answer itself may be shared with other dials.
+ */
+function ownCopy(records: ServiceRecord[]): ServiceRecord[] {
+  try {
+    return copyServices(records) ?? [];
+  } catch {
+    return []; // a record whose getters throw
   }
 }
 
@@ -148,21 +203,29 @@ export class ServiceLookups {
     // `_PORT._https` prefix a port other than 443 puts on the host; for
     // https, port 443 is how a resolver is told so.
     const port = !first && service.scheme === "https" ? 443 : this.#plan.port;
+    const { scheme } = service;
     lookups.working(1);
-    settled(() =>
-      resolver.lookupService!(name, {
-        signal: lookups.signal,
-        scheme: service.scheme,
-        port,
-      })
+    // Shared with concurrent dials: one query, which this dial's end (an
+    // abort, a win) leaves to the others still waiting for it.
+    let shared = false;
+    serviceFlightsOf(resolver).do(
+      serviceKey(scheme, port, name),
+      (signal) => resolver.lookupService!(name, { signal, scheme, port }),
+      { signal: lookups.signal, onSettled: (s) => void (shared = s) },
     ).then(
-      (value) => {
+      ({ value }) => {
         lookups.working(-1);
         if (this.#sink.settled) return;
         const records = recordsOf(value);
         const next = this.#resolution.serviceAnswer(records);
         const error = next.type === "done" ? next.error : undefined;
-        if (!this.#report(name, records, error, isCached(value))) return;
+        const reported = this.#report(name, "service", {
+          records,
+          error,
+          coalesced: shared,
+          cached: isCached(value),
+        });
+        if (!reported) return;
         if (next.type === "follow") this.#query(next.name, false);
         this.#update();
       },
@@ -173,32 +236,57 @@ export class ServiceLookups {
           ? reason
           : new DNSError(toError(reason).message, name, { cause: reason });
         this.#resolution.serviceFailed(error);
-        if (!this.#report(name, [], error, isCached(reason))) return;
+        const reported = this.#report(name, "service", {
+          error,
+          coalesced: shared,
+          cached: isCached(reason),
+        });
+        if (!reported) return;
         this.#update();
       },
     );
   }
 
-  /** Looks up the addresses of a service's target name. */
+  /**
+   * Looks up the addresses of a service's target name: shared with
+   * concurrent lookups of that name (as a dialled host's are), reported by
+   * `dnsAnswer` with the target as `name`. They are not part of the dial's
+   * `dnsDone`, which is the dialled host's own lookup.
+   */
   #lookupTarget(name: string, family: Family): void {
     const lookups = this.#lookups;
     lookups.working(1);
-    settled(() =>
-      this.#plan.resolver.lookup(name, family, { signal: lookups.signal })
+    let shared = false;
+    flightsOf(this.#plan.resolver).do(
+      addressKey(family, name),
+      (signal) => this.#plan.resolver.lookup(name, family, { signal }),
+      { signal: lookups.signal, onSettled: (s) => void (shared = s) },
     ).then(
-      (value) => {
+      ({ value }) => {
         lookups.working(-1);
         if (this.#sink.settled) return;
-        this.#resolution.addressAnswer(
-          name,
-          family,
-          cleanAnswer(value, family),
-        );
+        const addrs = cleanAnswer(value, family);
+        const reported = this.#report(name, family, {
+          addrs,
+          coalesced: shared,
+          cached: isCached(value),
+        });
+        if (!reported) return;
+        this.#resolution.addressAnswer(name, family, addrs);
         this.#update();
       },
-      () => {
+      (reason: unknown) => {
         lookups.working(-1);
         if (this.#sink.settled) return;
+        const error = reason instanceof DNSError
+          ? reason
+          : new DNSError(toError(reason).message, name, { cause: reason });
+        const reported = this.#report(name, family, {
+          error,
+          coalesced: shared,
+          cached: isCached(reason),
+        });
+        if (!reported) return;
         this.#resolution.addressFailed(name, family);
         this.#update();
       },
@@ -206,32 +294,29 @@ export class ServiceLookups {
   }
 
   /**
-   * Fires dnsAnswer for a service answer.
+   * Fires dnsAnswer for a service answer (`family: "service"`, with its
+   * records) or for the lookup of a target name's addresses.
    *
    * @returns False when the hook ended the dial.
    */
   #report(
     name: string,
-    records: ServiceRecord[],
-    error: DNSError | undefined,
-    cached: boolean,
+    family: Family | "service",
+    answer: ReportedAnswer,
   ): boolean {
     const trace = this.#plan.trace;
     if (trace?.dnsAnswer === undefined) return true;
-    const info = {
+    const info: DNSAnswerInfo = {
       host: this.#plan.host,
-      family: "service" as const,
+      family,
       name,
-      addrs: [],
-      records: records.slice(),
-      coalesced: false,
-      cached,
+      addrs: answer.addrs?.slice() ?? [],
+      coalesced: answer.coalesced,
+      cached: answer.cached,
     };
-    callHook(
-      trace,
-      "dnsAnswer",
-      error === undefined ? info : { ...info, error },
-    );
+    if (family === "service") info.records = ownCopy(answer.records ?? []);
+    if (answer.error !== undefined) info.error = answer.error;
+    callHook(trace, "dnsAnswer", info);
     return !this.#sink.settled;
   }
 

@@ -114,8 +114,9 @@ export class TimingLog implements TimingRecorder {
   #dnsAnswer(info: DNSAnswerInfo): void {
     const lookup = this.#state.lookup;
     if (lookup === undefined || lookup.end !== undefined) return;
-    // The service (HTTPS/SVCB) answer of Happy Eyeballs v3 is no family's.
-    if (info.family === "service") return;
+    // The service (HTTPS/SVCB) answer of Happy Eyeballs v3 is no family's,
+    // and a service target's addresses (`name` set) are not the host's.
+    if (info.family === "service" || info.name !== undefined) return;
     const key = info.family === 4 ? "ipv4" : "ipv6";
     if (lookup[key] !== undefined) return;
     const answer: FamilyLookupTiming = {

@@ -212,13 +212,14 @@ export function openTelemetryTrace(
       );
     },
 
-    dnsAnswer({ family, addrs, cached, error, records }) {
+    dnsAnswer({ family, addrs, cached, error, records, name }) {
       if (dns === undefined) return;
       if (family === "service") {
         // Happy Eyeballs v3: the HTTPS/SVCB answer, no address family's.
         const attributes: Attributes = {
           "nettrace.dns.service.count": records?.length ?? 0,
         };
+        if (name !== undefined) attributes["dns.question.name"] = name;
         if (error !== undefined) attributes["error.type"] = errorType(error);
         dns.addEvent("nettrace.dns.service", attributes);
         return;
@@ -228,6 +229,8 @@ export function openTelemetryTrace(
         "nettrace.dns.answer.count": addrs.length,
         "nettrace.dns.cached": cached,
       };
+      // A service record's target name (HEv3), not the dialled host.
+      if (name !== undefined) attributes["dns.question.name"] = name;
       if (error !== undefined) attributes["error.type"] = errorType(error);
       dns.addEvent("dns.answer", attributes);
     },

@@ -692,3 +692,56 @@ spanTest(
     );
   },
 );
+
+spanTest(
+  "openTelemetryTrace() names a service target's answer on the DNS span's events (HEv3)",
+  (h) => {
+    const otel = openTelemetryTrace({ tracer: h.tracer, context: h.ctx });
+    otel.dialStart?.({ network: "tcp", address: "svc.test:443" });
+    otel.dnsStart?.({ host: "svc.test" });
+    otel.dnsAnswer?.({
+      host: "svc.test",
+      family: "service",
+      name: "svc.test",
+      addrs: [],
+      records: [{ priority: 1, target: "pool.svc.test" }],
+      coalesced: false,
+      cached: false,
+    });
+    otel.dnsAnswer?.({
+      host: "svc.test",
+      family: 6,
+      name: "pool.svc.test",
+      addrs: [{ address: "2001:db8::7", family: 6 }],
+      coalesced: false,
+      cached: false,
+    });
+    otel.dnsAnswer?.({
+      host: "svc.test",
+      family: 4,
+      addrs: [{ address: "192.0.2.7", family: 4 }],
+      coalesced: false,
+      cached: false,
+    });
+    otel.dnsDone?.({
+      host: "svc.test",
+      addrs: [{ address: "192.0.2.7", family: 4 }],
+      coalesced: false,
+      cached: false,
+    });
+    const dns = h.span("DNS lookup svc.test");
+    assert.deepEqual(
+      dns.events.map((e) => [
+        e.name,
+        e.attributes?.["network.type"],
+        e.attributes?.["dns.question.name"],
+      ]),
+      [
+        ["nettrace.dns.service", undefined, "svc.test"],
+        ["dns.answer", "ipv6", "pool.svc.test"],
+        ["dns.answer", "ipv4", undefined],
+      ],
+    );
+    assert.equal(dns.events[0]!.attributes?.["nettrace.dns.service.count"], 1);
+  },
+);

@@ -68,6 +68,15 @@ interface Pending {
   readonly onAbort: () => void;
 }
 
+/**
+ * Deno's `node:dgram` (2.9) puts datagrams sent from the connect callback on
+ * the wire last first (sends from later turns keep their order), so the
+ * queries waiting for the connect are sent in reverse there: a dial's
+ * service query must not go last, as the move-on rule waits for its answer.
+ * tests/dns_socket_test.ts checks the wire order on every runtime.
+ */
+const CONNECT_SENDS_REVERSED = "Deno" in globalThis;
+
 /** The socket per server that still takes queries. */
 const open = new Map<string, QuerySocket>();
 
@@ -147,7 +156,10 @@ class QuerySocket {
     const outbox = this.#outbox;
     this.#outbox = undefined;
     if (outbox === undefined || this.#closed) return;
-    for (const pending of outbox) {
+    // In the order they were asked (the draft's: service, AAAA, A).
+    const last = outbox.length - 1;
+    for (let i = 0; i <= last; i++) {
+      const pending = outbox[CONNECT_SENDS_REVERSED ? last - i : i]!;
       if (this.#pending.get(pending.id) === pending) this.#send(pending);
     }
   }

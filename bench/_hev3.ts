@@ -6,11 +6,14 @@
  *                  with ipv4hint/ipv6hint: nettrace with `service: "https"`
  *                  beside the runtime's connect (which waits for A/AAAA)
  *   hev3-overhead  a name with A/AAAA and no HTTPS record (NODATA): the
- *                  dial with `service: "https"` vs without, interleaved
+ *                  dial with `service: "https"` vs without, interleaved,
+ *                  wall and CPU time, with the answers at once and 1 ms
+ *                  and 10 ms late
  *
  * @module
  */
 
+import process from "node:process";
 import type { DnsZone } from "../tests/_dns_server.ts";
 import {
   type Adapter,
@@ -34,10 +37,6 @@ export interface Hev3Dns {
 
 /** The timing loops and the fixture starter, lent by bench/compare.ts. */
 export interface Hev3Measure {
-  interleaved(
-    variants: Hev3Variant[],
-    options: { warmup: number; rounds: number },
-  ): Promise<Row[]>;
   interleavedOutcomes(
     variants: Hev3Variant[],
     options: { rounds: number; timeout: number; pause?: number },
@@ -129,7 +128,97 @@ export async function scenarioHev3Hints(
   }
 }
 
-const OVERHEAD_NAME = "plain.hev3.bench.test";
+/**
+ * The overhead names: answered at once, and with every answer (A, AAAA and
+ * the HTTPS NODATA) 1 ms and 10 ms late, as a name server a little and
+ * further away would answer; TTL 0, so every dial asks.
+ */
+const OVERHEAD_DELAYS = [0, 1, 10] as const;
+
+function overheadName(delay: number): string {
+  return delay === 0 ? "plain.hev3.bench.test" : `d${delay}.hev3.bench.test`;
+}
+
+/**
+ * No HTTPS record: the name has A and AAAA, and `_PORT._https.NAME` (what
+ * a dial to a port other than 443 asks for, RFC 9460 §9.1) exists without
+ * records, so the service query is answered NODATA, as the HTTPS query of
+ * a name without HTTPS records on port 443 is.
+ */
+function overheadZone(port: number): DnsZone {
+  const zone: DnsZone = {};
+  for (const delay of OVERHEAD_DELAYS) {
+    const late = delay === 0
+      ? undefined
+      : { A: delay, AAAA: delay, HTTPS: delay };
+    const name = overheadName(delay);
+    zone[name] = { A: ["127.0.0.1"], AAAA: ["::1"], ttl: 0, delay: late };
+    zone[`_${port}._https.${name}`] = { ttl: 0, delay: late };
+  }
+  return zone;
+}
+
+/** The process's CPU time (user + system, all threads), in µs. */
+function cpuTime(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
+
+function median(sorted: number[]): number {
+  return sorted[Math.ceil(sorted.length / 2) - 1]!;
+}
+
+/**
+ * The two dials (without and with `service`) in interleaved rounds of
+ * `dials` sequential dials each, the order swapped every round; a sample
+ * is one round's wall time and process CPU time per dial. Rows: medians of
+ * the rounds; the ratio (wall) and the CPU ratio are to the first row.
+ */
+async function overheadPair(
+  variants: [Hev3Variant, Hev3Variant],
+  options: { warmup: number; rounds: number; dials: number },
+): Promise<Row[]> {
+  const wall: number[][] = [[], []];
+  const cpu: number[][] = [[], []];
+  for (let round = 0; round < options.warmup + options.rounds; round++) {
+    for (let k = 0; k < 2; k++) {
+      const i = (round + k) % 2;
+      const c0 = cpuTime();
+      const t0 = performance.now();
+      for (let d = 0; d < options.dials; d++) {
+        (await variants[i]!.run()).close();
+      }
+      const ms = (performance.now() - t0) / options.dials;
+      const us = (cpuTime() - c0) / options.dials;
+      if (round >= options.warmup) {
+        wall[i]!.push(ms);
+        cpu[i]!.push(us);
+      }
+    }
+  }
+  const rows = variants.map((v, i): Row => {
+    const sorted = wall[i]!.slice().sort((a, b) => a - b);
+    const cpuSorted = cpu[i]!.slice().sort((a, b) => a - b);
+    return {
+      name: v.name,
+      median: median(sorted),
+      p95: sorted[
+        Math.min(sorted.length - 1, Math.ceil(0.95 * sorted.length) - 1)
+      ]!,
+      samples: sorted.length,
+      extra: { "CPU µs per dial": Number(median(cpuSorted).toFixed(1)) },
+    };
+  });
+  const base = rows[0]!;
+  const cpuBase = base.extra!["CPU µs per dial"] as number;
+  for (const r of rows) {
+    r.ratio = r.median / base.median;
+    const c = r.extra!["CPU µs per dial"] as number;
+    r.extra!["CPU ratio"] = Number((c / cpuBase).toFixed(3));
+    r.extra!["CPU µs over no service"] = Number((c - cpuBase).toFixed(1));
+  }
+  return rows;
+}
 
 /** Scenario hev3-overhead. */
 export async function scenarioHev3Overhead(
@@ -137,30 +226,41 @@ export async function scenarioHev3Overhead(
   measure: Hev3Measure,
 ): Promise<ScenarioResult> {
   const port = listener.port;
-  // No HTTPS record: the fixture answers NODATA. TTL 0: every dial asks.
-  const server = await measure.startDns({
-    [OVERHEAD_NAME]: { A: ["127.0.0.1"], AAAA: ["::1"], ttl: 0 },
-  });
+  const server = await measure.startDns(overheadZone(port));
   try {
     const resolver = adapter.createResolver({
       nameServer: server.nameServer,
     });
-    const address = `${OVERHEAD_NAME}:${port}`;
-    const rows = await measure.interleaved([
-      // Named "native" so that the ratios are to the dial without service.
-      { name: "native", run: () => adapter.dial(address, { resolver }) },
-      {
-        name: "nettrace, service https",
-        run: () => adapter.dial(address, { resolver, service: "https" }),
-      },
-    ], { warmup: measure.n(50, 5), rounds: measure.n(400, 20) });
-    rows[0]!.name = "nettrace, no service";
+    const rows: Row[] = [];
+    for (const delay of OVERHEAD_DELAYS) {
+      const address = `${overheadName(delay)}:${port}`;
+      const late = delay === 0 ? "" : `, answers ${delay} ms late`;
+      // Rounds of 10 dials at once-answered, fewer as each dial waits.
+      const dials = delay === 0 ? 10 : delay === 1 ? 5 : 2;
+      const rounds = delay === 0 ? 100 : delay === 1 ? 60 : 40;
+      for (
+        const row of await overheadPair([
+          {
+            name: `nettrace, no service${late}`,
+            run: () => adapter.dial(address, { resolver }),
+          },
+          {
+            name: `nettrace, service https${late}`,
+            run: () => adapter.dial(address, { resolver, service: "https" }),
+          },
+        ], {
+          warmup: measure.n(10, 1),
+          rounds: measure.n(rounds, 3),
+          dials,
+        })
+      ) rows.push(row);
+    }
     return {
       id: "hev3-overhead",
       title:
         "HEv3: cost of the HTTPS query on a name without HTTPS records (DNS fixture)",
       method:
-        'One name with A 127.0.0.1 and AAAA ::1 and no HTTPS record (the fixture answers NODATA), TTL 0 so every dial asks, through nettrace\'s name-server resolver pointed at the loopback DNS fixture. The dial without `service` and the dial with `service: "https"` (A, AAAA and HTTPS asked at once), interleaved in one process; the ratio is of the medians (target ≤ 1.05×). Measured on a shared, loaded 2-core machine.',
+        "One name with A 127.0.0.1 and AAAA ::1 and no HTTPS record (the fixture answers the HTTPS query for `_PORT._https.NAME` with NODATA), TTL 0 so every dial asks, through nettrace's name-server resolver pointed at the loopback DNS fixture (another process). The dial without `service` and the dial with `service: \"https\"` (HTTPS, AAAA and A asked at once), in interleaved rounds of sequential dials (10, 5 and 2 per round) in one process; a sample is a round's wall time per dial, with its process CPU time (user + system) per dial beside it. Three settings: answered at once (a sub-millisecond dial: the extra query is pure CPU), and every answer 1 ms and 10 ms late (a name server nearby and further away: the three queries wait in parallel). Ratios are of medians, to the dial without `service` of the same setting (target ≤ 1.05×). Measured on a shared, loaded 2-core machine.",
       rows,
     };
   } finally {

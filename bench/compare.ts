@@ -587,7 +587,6 @@ const measure: Measure = { interleaved, n };
 
 /** The same, with the fixture, for bench/_hev3.ts. */
 const hev3Measure: Hev3Measure = {
-  interleaved,
   interleavedOutcomes,
   n,
   startDns,

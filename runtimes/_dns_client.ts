@@ -1,7 +1,8 @@
 /**
  * A minimal RFC 1035 stub resolver over UDP (`node:dgram`): one A, AAAA,
  * HTTPS or SVCB query to one name server, one answer, no retries, no TCP.
- * The message format is in `_dns_message.ts`.
+ * The message format is in `_dns_message.ts`, the UDP transport (sockets
+ * shared by the queries in flight) in `_dns_socket.ts`.
  *
  * All three adapters use it for `createResolver({ nameServer })` because
  * the native APIs cannot report what the core needs, or not alike:
@@ -17,7 +18,6 @@
  * @module
  */
 
-import { createSocket, type RemoteInfo } from "node:dgram";
 import { channel } from "node:diagnostics_channel";
 import { DNSError } from "../src/errors.ts";
 import type { Family, ServiceRecord } from "../src/types.ts";
@@ -33,6 +33,7 @@ import {
   encodeQuery,
 } from "./_dns_message.ts";
 import { serviceQuestion, TYPE_HTTPS } from "./_svcb.ts";
+import { sendQuery, type Settled } from "./_dns_socket.ts";
 
 export {
   type DecodedAnswer,
@@ -164,12 +165,13 @@ export interface ServiceIgnoredInfo {
 }
 
 /**
- * Sends one query for `name` and `qtype` to the server and settles with
- * what `decode` makes of the answer to it: a value, or an error to reject
- * with; `undefined` for a datagram that does not answer the question.
- * Rejects with `signal.reason` on abort and with `i/o timeout` after
- * `timeout`; releases the socket, the timer and the listener on every way
- * out.
+ * Sends one query for `name` and `qtype` to the server (`_dns_socket.ts`:
+ * on a socket shared with the other queries in flight to it) and settles
+ * with what `decode` makes of the answer to it: a value, or an error to
+ * reject with; `undefined` for a datagram that does not answer the
+ * question. Rejects with `signal.reason` on abort and with `i/o timeout`
+ * after `timeout`; releases the timer, the listener and the socket on
+ * every way out.
  */
 function exchange<T>(
   host: string,
@@ -192,75 +194,24 @@ function exchange<T>(
       }),
     );
   }
-  const id = crypto.getRandomValues(new Uint16Array(1))[0];
-  const packet = encodeQuery(id, name, qtype);
-
-  return new Promise<T>((resolve, reject) => {
-    const socket = createSocket(server.family === 6 ? "udp6" : "udp4");
-    let done = false;
-    // Released on every way out: the timer, the abort listener, the socket.
-    const release = () => {
-      done = true;
-      clearTimeout(timer);
-      signal.removeEventListener("abort", onAbort);
-      // The "error" listener stays: `fail` ignores it now, and an error
-      // event without a listener would throw.
-      socket.removeAllListeners("message");
-      try {
-        socket.close();
-      } catch {
-        // Already closed (an error closed it): nothing left to release.
-      }
-    };
-    const fail = (err: unknown) => {
-      if (done) return;
-      release();
-      reject(err);
-    };
-    const onAbort = () => fail(signal.reason);
-    const timer = setTimeout(
-      () =>
-        fail(
-          new DNSError("i/o timeout", host, {
-            isTimeout: true,
-            server: server.text,
-          }),
-        ),
-      timeout,
-    );
-    signal.addEventListener("abort", onAbort, { once: true });
-
-    socket.on("error", (err: Error) => fail(socketError(err, host, server)));
-    socket.on("message", (message: Uint8Array, peer: RemoteInfo) => {
-      if (done || !fromServer(peer, server)) return;
+  return sendQuery({
+    server,
+    timeout,
+    signal,
+    // The ID is written by sendQuery: unique among the socket's queries.
+    packet: encodeQuery(0, name, qtype),
+    answer(message, id): Settled | undefined {
       const result = decode(message, { id, name, qtype });
-      if (result === undefined) return; // not the answer to our question
-      release();
-      if (result instanceof DNSError) reject(result);
-      else resolve(result);
-    });
-    // A connected UDP socket hears ICMP "port unreachable" as ECONNREFUSED
-    // (Node, Bun), so a server that is not running fails at once. Deno's
-    // node:dgram does not report it: there it is a timeout.
-    try {
-      socket.connect(server.port, server.address, () => {
-        if (done) return;
-        socket.send(packet, (err) => {
-          if (err) fail(socketError(err, host, server));
-        });
-      });
-    } catch (err) {
-      fail(socketError(err as Error, host, server));
-    }
-  });
-}
-
-function fromServer(peer: RemoteInfo, server: NameServer): boolean {
-  if (peer.port !== server.port) return false;
-  const zone = peer.address.indexOf("%");
-  const address = zone < 0 ? peer.address : peer.address.slice(0, zone);
-  return address.toLowerCase() === server.ip ||
-    address === `::ffff:${server.ip}`;
+      if (result === undefined) return undefined; // not an answer to us
+      return result instanceof DNSError ? { error: result } : { value: result };
+    },
+    timedOut: () =>
+      new DNSError("i/o timeout", host, {
+        isTimeout: true,
+        server: server.text,
+      }),
+    socketError: (err) => socketError(err, host, server),
+  }) as Promise<T>;
 }
 
 function socketError(err: Error, host: string, server: NameServer): DNSError {

@@ -170,6 +170,11 @@ export class ServiceResolution {
     if (step.type === "error") return this.serviceFailed(step.error);
     this.#serviceSettled = true;
     this.#finalName = step.name;
+    if (step.records.length === 0 && this.#chain.aliases === 0) {
+      // No service records (NODATA, the common case): the dial is the
+      // host's own addresses, nothing to plan or look up.
+      return { type: "done" };
+    }
     const plan = planServices(step.records, {
       name: step.name,
       port: this.#port,
@@ -221,7 +226,9 @@ export class ServiceResolution {
   addressAnswer(name: string, family: Family, addrs: readonly IPAddr[]): void {
     const state = this.#names.get(lookupKey(name));
     if (state === undefined || !state.answers.has(family)) return;
-    const own = addrs.filter((a) => a.family === family);
+    const own = addrs.every((a) => a.family === family)
+      ? addrs
+      : addrs.filter((a) => a.family === family);
     state.answers.set(family, own.length === 0 ? null : own);
   }
 
@@ -273,6 +280,9 @@ export class ServiceResolution {
    * @returns The candidates.
    */
   candidates(): ServiceCandidate[] {
+    if (this.#options.length === 0 && this.#chain.aliases === 0) {
+      return this.#hostCandidates();
+    }
     const out: ServiceCandidate[] = [];
     const seen = new Set<string>();
     const add = (
@@ -319,6 +329,41 @@ export class ServiceResolution {
         }
       }
       rank++;
+    }
+    return out;
+  }
+
+  /**
+   * {@linkcode candidates} when there is no service record and no alias:
+   * the host's own addresses on the caller's port, one group. The
+   * families' lists cannot share an address, so only a list of more than
+   * one address is checked for repeats.
+   */
+  #hostCandidates(): ServiceCandidate[] {
+    const out: ServiceCandidate[] = [];
+    const state = this.#names.get(this.#host);
+    if (state === undefined) return out;
+    const port = this.#port;
+    for (const family of this.#families) {
+      const answer = state.answers.get(family);
+      if (!answer) continue;
+      const seen = answer.length > 1 ? new Set<string>() : undefined;
+      for (const addr of answer) {
+        const endpoint: Endpoint = addr.zone === undefined
+          ? { address: addr.address, family: addr.family, port }
+          : {
+            address: addr.address,
+            family: addr.family,
+            zone: addr.zone,
+            port,
+          };
+        if (seen !== undefined) {
+          const key = endpointKey(endpoint);
+          if (seen.has(key)) continue;
+          seen.add(key);
+        }
+        out.push({ endpoint, rank: 0, service: undefined, hint: false });
+      }
     }
     return out;
   }

@@ -19,8 +19,11 @@
  * port. A forged answer still has to hit the port, the ID of one query on
  * it and that query's question: the answers one spoofed datagram can match
  * are as few as with a socket per query (IDs are unique per socket, and
- * the question is checked), so the entropy an off-path attacker must guess
- * per query stays port × ID.
+ * the question is checked): k queries in flight are k (port, ID) pairs to
+ * hit either way, so a forged datagram's odds stay k in ports × 65,536.
+ * This relaxes §9.2's "different source ports" for the few questions of a
+ * dial only, as stub resolvers do: glibc sends A and AAAA over one socket,
+ * c-ares one socket per server for every query (no cap by default).
  *
  * @module
  */

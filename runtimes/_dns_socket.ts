@@ -167,17 +167,20 @@ class QuerySocket {
     }
   }
 
+  /**
+   * Sends one query. A send error is the socket's, not the query's: on a
+   * connected socket the ICMP "port unreachable" an earlier datagram drew
+   * comes back as the next send's ECONNREFUSED (Linux keeps one pending
+   * error per socket), so every query on it fails, not only the one whose
+   * send reported it (the others would wait for their timeout).
+   */
   #send(pending: Pending): void {
     try {
       this.#socket.send(pending.query.packet, (err) => {
-        if (err) {
-          this.#settle(pending, { error: pending.query.socketError(err) });
-        }
+        if (err) this.#fail(err);
       });
     } catch (err) {
-      this.#settle(pending, {
-        error: pending.query.socketError(err as Error),
-      });
+      this.#fail(err as Error);
     }
   }
 

@@ -412,6 +412,33 @@ export function resolverConformance(runtime: ResolverRuntime): void {
     );
   });
 
+  test(`${name}: name-server resolver fails both families' lookups of a dial when no server listens, not one then a timeout`, async () => {
+    const port = await closedUdpPort();
+    const ns = createResolver({
+      nameServer: { address: "127.0.0.1", port },
+      timeout: 300,
+    });
+    // As a dial asks: AAAA and A at once, sharing the client's socket (the
+    // second send hears the first datagram's ICMP port unreachable).
+    const outcomes = await Promise.allSettled([
+      ns.lookup("dual.test", 6, { signal: signal() }),
+      ns.lookup("dual.test", 4, { signal: signal() }),
+    ]);
+    const reasons = outcomes.map((outcome) => {
+      assert.equal(outcome.status, "rejected");
+      const err = (outcome as PromiseRejectedResult).reason;
+      assert.ok(err instanceof DNSError, String(err));
+      return err.reason;
+    });
+    // Deno's node:dgram never hears the ICMP error: a timeout, for both.
+    assert.deepEqual(
+      reasons,
+      "Deno" in globalThis
+        ? ["i/o timeout", "i/o timeout"]
+        : ["read: connection refused", "read: connection refused"],
+    );
+  });
+
   test(`${name}: name-server resolver asks the server, not /etc/hosts, even for localhost`, async () => {
     await withServer(async (server, ns) => {
       assert.deepEqual(

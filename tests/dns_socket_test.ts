@@ -187,3 +187,45 @@ test("DNS client: an aborted and a timed-out query leave the others on their soc
     await dns.close();
   }
 });
+
+test("DNS client: a server that is down fails every query on the shared socket, not only the one whose send heard it", async () => {
+  // A closed port: the first datagram draws an ICMP port unreachable, which
+  // a connected socket reports as the next send's ECONNREFUSED.
+  const probe = createSocket("udp4");
+  await new Promise<void>((resolve) =>
+    probe.bind(0, "127.0.0.1", () => resolve())
+  );
+  const port = probe.address().port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  const server: NameServer = {
+    ip: "127.0.0.1",
+    address: "127.0.0.1",
+    port,
+    family: 4,
+    text: `127.0.0.1:${port}`,
+  };
+  const timeout = 400;
+  const started = performance.now();
+  const outcomes = await Promise.allSettled([
+    queryService("down.test", {
+      ...options(server, timeout),
+      scheme: "https",
+      port: 443,
+    }),
+    queryAddrs("down.test", 6, options(server, timeout)),
+    queryAddrs("down.test", 4, options(server, timeout)),
+  ]);
+  const elapsed = performance.now() - started;
+  // Deno's node:dgram never hears the ICMP error: a server that is down
+  // looks like one that does not answer there.
+  const expected = "Deno" in globalThis ? /i\/o timeout/ : /connection refused/;
+  for (const outcome of outcomes) {
+    assert.equal(outcome.status, "rejected");
+    const reason = (outcome as PromiseRejectedResult).reason;
+    assert.ok(reason instanceof DNSError, String(reason));
+    assert.match(reason.message, expected);
+  }
+  if (!("Deno" in globalThis)) {
+    assert.ok(elapsed < timeout, `all failed at once (${elapsed} ms)`);
+  }
+});

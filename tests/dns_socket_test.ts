@@ -22,6 +22,17 @@ interface Received {
   peer: RemoteInfo;
 }
 
+/** The name server at 127.0.0.1:`port`. */
+function loopbackServer(port: number): NameServer {
+  return {
+    ip: "127.0.0.1",
+    address: "127.0.0.1",
+    port,
+    family: 4,
+    text: `127.0.0.1:${port}`,
+  };
+}
+
 /**
  * A server that records every query and answers none by itself: the test
  * answers with `answer(query)` (NODATA), as often as it likes.
@@ -52,13 +63,7 @@ async function bareServer() {
     socket.bind(0, "127.0.0.1", () => resolve())
   );
   const port = socket.address().port;
-  const server: NameServer = {
-    ip: "127.0.0.1",
-    address: "127.0.0.1",
-    port,
-    family: 4,
-    text: `127.0.0.1:${port}`,
-  };
+  const server = loopbackServer(port);
   return {
     server,
     received,
@@ -197,13 +202,7 @@ test("DNS client: a server that is down fails every query on the shared socket, 
   );
   const port = probe.address().port;
   await new Promise<void>((resolve) => probe.close(() => resolve()));
-  const server: NameServer = {
-    ip: "127.0.0.1",
-    address: "127.0.0.1",
-    port,
-    family: 4,
-    text: `127.0.0.1:${port}`,
-  };
+  const server = loopbackServer(port);
   const timeout = 400;
   const started = performance.now();
   const outcomes = await Promise.allSettled([

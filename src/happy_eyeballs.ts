@@ -56,6 +56,35 @@ import {
   untried,
 } from "./_happy_eyeballs/queue.ts";
 
+/** Set while {@linkcode dialScheduler} builds a scheduler. */
+let checked = false;
+
+/**
+ * A scheduler for `dial()`, whose RFC 8305 parameters were checked with
+ * the dial's other options (`checkOptions`, once per plain options object)
+ * and whose port, families and preferred family come from its plan: they
+ * are not checked again. Internal.
+ *
+ * @param options The scheduler's options.
+ * @returns The scheduler.
+ *
+ * @example The dial's scheduler
+ * ```ts ignore
+ * const scheduler = dialScheduler({ port: plan.port, families: plan.families });
+ * ```
+ */
+export function dialScheduler(options: HappyEyeballsOptions): HappyEyeballs {
+  checked = true;
+  try {
+    return new HappyEyeballs(options);
+  } finally {
+    checked = false;
+  }
+}
+
+/** Up to this many candidates are told apart by a linear search. */
+const SMALL_SEEN = 8;
+
 /**
  * The RFC 8305 scheduler. Feed it events with the current time; it answers
  * with actions. It never reads a clock and never does I/O.
@@ -113,8 +142,8 @@ export class HappyEyeballs {
   #v4: Candidate[] | undefined;
   /** The IPv6 candidates, in answer order. */
   #v6: Candidate[] | undefined;
-  /** The key of the first candidate; `#seen` holds them all once there are two. */
-  #firstKey: string | undefined;
+  /** The keys of the candidates, while few; `#seen` holds them once many. */
+  #keys: string[] | undefined;
   #seen: Set<string> | undefined;
   /** Untried candidates in the order they are to be tried. */
   #queue: Candidate[] = NO_CANDIDATES;
@@ -149,7 +178,7 @@ export class HappyEyeballs {
    * @throws {RangeError} If a parameter is out of range.
    */
   constructor(options: HappyEyeballsOptions) {
-    checkSchedulerOptions(options);
+    if (!checked) checkSchedulerOptions(options);
     this.#port = options.port;
     this.#attemptDelay = clampAttemptDelay(
       options.attemptDelay ?? DEFAULT_ATTEMPT_DELAY,
@@ -165,7 +194,9 @@ export class HappyEyeballs {
     this.#maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     this.#maxConcurrent = options.maxConcurrentAttempts ??
       DEFAULT_MAX_CONCURRENT_ATTEMPTS;
-    for (const family of options.families ?? DEFAULT_FAMILIES) {
+    const families = options.families ?? DEFAULT_FAMILIES;
+    for (let i = 0; i < families.length; i++) {
+      const family = families[i];
       if (family !== 4 && family !== 6) {
         throw new RangeError(`Cannot wait for family ${family}: not 4 or 6`);
       }
@@ -273,16 +304,7 @@ export class HappyEyeballs {
       // AAAA answer is IPv4, as in Go): it joins that family if wanted.
       if (addr.family !== 4 && addr.family !== 6) continue;
       if ((this.#wanted & (addr.family === 4 ? 1 : 2)) === 0) continue;
-      const key = addrKey(addr);
-      if (this.#seen !== undefined) {
-        if (this.#seen.has(key)) continue;
-        this.#seen.add(key);
-      } else if (this.#firstKey === undefined) {
-        this.#firstKey = key;
-      } else {
-        if (key === this.#firstKey) continue;
-        this.#seen = new Set([this.#firstKey, key]);
-      }
+      if (!this.#firstSeen(addrKey(addr))) continue;
       const list = addr.family === 4 ? this.#v4 ??= [] : this.#v6 ??= [];
       const endpoint: Endpoint = addr.zone === undefined
         ? { address: addr.address, family: addr.family, port: this.#port }
@@ -309,6 +331,28 @@ export class HappyEyeballs {
       // Every attempt so far has failed: the new addresses go at once.
       this.#nextCause = "answer";
     }
+  }
+
+  /**
+   * Notes an address's key.
+   *
+   * @returns False when it was seen before.
+   */
+  #firstSeen(key: string): boolean {
+    const seen = this.#seen;
+    if (seen !== undefined) {
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    }
+    const keys = this.#keys ??= [];
+    if (keys.includes(key)) return false;
+    if (keys.length < SMALL_SEEN) keys.push(key);
+    else {
+      this.#seen = new Set(keys).add(key);
+      this.#keys = undefined;
+    }
+    return true;
   }
 
   /**
@@ -389,14 +433,17 @@ export class HappyEyeballs {
       // §4: each family sorted (RFC 6724 and history; stable, so ties keep
       // answer order) — v3: by group first — and before the first attempt
       // the family whose best endpoint sorts first leads.
-      const byEndpoint = (a: Candidate, b: Candidate) =>
-        a.rank - b.rank ||
-        (compare === undefined ? 0 : compare(a.endpoint, b.endpoint));
-      if (this.#v6 !== undefined && this.#v6.length > 1) {
-        this.#v6.sort(byEndpoint);
-      }
-      if (this.#v4 !== undefined && this.#v4.length > 1) {
-        this.#v4.sort(byEndpoint);
+      const v6 = this.#v6;
+      const v4 = this.#v4;
+      if (
+        (v6 !== undefined && v6.length > 1) ||
+        (v4 !== undefined && v4.length > 1)
+      ) {
+        const byEndpoint = (a: Candidate, b: Candidate) =>
+          a.rank - b.rank ||
+          (compare === undefined ? 0 : compare(a.endpoint, b.endpoint));
+        if (v6 !== undefined && v6.length > 1) v6.sort(byEndpoint);
+        if (v4 !== undefined && v4.length > 1) v4.sort(byEndpoint);
       }
       if (this.#attemptState.length === 0) {
         const head6 = this.#v6?.[0];

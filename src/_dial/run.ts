@@ -9,7 +9,8 @@
 
 import { CANCELED, DialError, DNSError, OpError } from "../errors.ts";
 import {
-  HappyEyeballs,
+  dialScheduler,
+  type HappyEyeballs,
   type HappyEyeballsAction,
   type HappyEyeballsEvent,
 } from "../happy_eyeballs.ts";
@@ -74,17 +75,7 @@ export class DialRun<C> {
    */
   constructor(plan: DialPlan<C>, options: CoreDialOptions<C>) {
     this.#plan = plan;
-    const order = new Order({
-      resolver: plan.resolver,
-      dialer: plan.dialer,
-      clock: plan.clock,
-      lookupHost: plan.lookupHost,
-      families: plan.families,
-      nat64: plan.nat64,
-      history: options.history,
-      preferredFamily: options.preferredFamily,
-      trace: plan.trace,
-    });
+    const order = new Order(plan, options);
     this.#order = order;
     this.#lookups = new Lookups(plan, this);
     this.#answers = new Answers(plan, {
@@ -99,7 +90,7 @@ export class DialRun<C> {
     const ordered = literal === undefined ||
       (plan.nat64 !== undefined && literal.family === 4 &&
         plan.families.includes(6));
-    this.#scheduler = new HappyEyeballs({
+    this.#scheduler = dialScheduler({
       port: plan.port,
       families: plan.families,
       attemptDelay: options.attemptDelay,

@@ -64,9 +64,52 @@ export function flightGroups<V>(): (resolver: Resolver) => Singleflight<V> {
 export const flightsOf: (resolver: Resolver) => Singleflight<IPAddr[]> =
   flightGroups<IPAddr[]>();
 
+/**
+ * The keys of the names looked up lately, per family: the same string each
+ * dial, so the flights' map hashes it once (a key built per dial is hashed
+ * per dial). At most {@linkcode MAX_KEPT}, then the table starts over.
+ */
+const KEYS = new Map<string, { 4?: string; 6?: string }>();
+/** How many names (and answer texts) the tables keep. */
+const MAX_KEPT = 1024;
+
 /** The key an address lookup of `name` is shared under. */
 export function addressKey(family: Family, name: string): string {
-  return `${family} ${lookupKey(name)}`;
+  let keys = KEYS.get(name);
+  if (keys === undefined) {
+    if (KEYS.size >= MAX_KEPT) KEYS.clear();
+    keys = {};
+    KEYS.set(name, keys);
+  }
+  return keys[family] ??= `${family} ${lookupKey(name)}`;
+}
+
+/**
+ * Answer texts parsed lately (zone-less addresses; `null`: not an
+ * address): a host's answer is mostly the one it was last time. At most
+ * {@linkcode MAX_KEPT}, then the table starts over.
+ */
+const ANSWER_TEXTS = new Map<string, IPAddr | null>();
+
+/** `parseIPAndKeep(text)`, from the table when the text was seen lately. */
+function parseAnswerText(text: string): IPAddr | undefined {
+  const known = ANSWER_TEXTS.get(text);
+  if (known === null) return undefined;
+  // A fresh object each time: what a dial hands on is its own.
+  if (known !== undefined) {
+    return { address: known.address, family: known.family };
+  }
+  // Parsed once: the bytes stay in _ip.ts's table for the RFC 6724,
+  // NAT64 and policy steps (which parse again if they were dropped).
+  const ip = parseIPAndKeep(text);
+  if (ip === undefined || ip.zone === undefined) {
+    if (ANSWER_TEXTS.size >= MAX_KEPT) ANSWER_TEXTS.clear();
+    ANSWER_TEXTS.set(
+      text,
+      ip === undefined ? null : { address: ip.address, family: ip.family },
+    );
+  }
+  return ip;
 }
 
 /** The address a resolver's answer entry names, if it names one. */
@@ -74,9 +117,7 @@ function entryAddress(item: unknown, family: Family): IPAddr | undefined {
   const record = item as { address?: unknown; zone?: unknown } | null;
   const text = typeof item === "string" ? item : record?.address;
   if (typeof text !== "string") return undefined;
-  // Parsed once per dial: the bytes stay in _ip.ts's table for the RFC 6724,
-  // NAT64 and policy steps.
-  let ip = parseIPAndKeep(text);
+  let ip = parseAnswerText(text);
   if (ip === undefined) return undefined;
   const zone = typeof item === "string" ? undefined : record?.zone;
   if (

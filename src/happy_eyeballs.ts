@@ -58,6 +58,39 @@ import {
 
 /** Set while {@linkcode dialScheduler} builds a scheduler. */
 let checked = false;
+/** Set while {@linkcode dialScheduler} builds one with shared endpoints. */
+let sharing = false;
+
+/**
+ * The endpoints handed out by schedulers of dials that share them, per
+ * port and address: frozen, the same object for every dial of that address
+ * (a dialer can then keep what it works out per endpoint, as it does for
+ * an IP literal's). At most {@linkcode MAX_SHARED} ports' worth of
+ * addresses, then the table starts over.
+ */
+const SHARED = new Map<number, Map<string, Endpoint>>();
+const MAX_SHARED = 1024;
+let sharedCount = 0;
+
+function sharedEndpoint(address: string, family: Family, port: number) {
+  let byAddress = SHARED.get(port);
+  if (byAddress === undefined) {
+    byAddress = new Map();
+    SHARED.set(port, byAddress);
+  }
+  let endpoint = byAddress.get(address);
+  if (endpoint === undefined) {
+    if (sharedCount >= MAX_SHARED) {
+      SHARED.clear();
+      sharedCount = 0;
+      SHARED.set(port, byAddress = new Map());
+    }
+    endpoint = Object.freeze({ address, family, port });
+    byAddress.set(address, endpoint);
+    sharedCount++;
+  }
+  return endpoint;
+}
 
 /**
  * A scheduler for `dial()`, whose RFC 8305 parameters were checked with
@@ -65,20 +98,30 @@ let checked = false;
  * and whose port, families and preferred family come from its plan: they
  * are not checked again. Internal.
  *
+ * With `shareEndpoints` (nothing is shown the endpoints that could change
+ * them: no control hook) the endpoints of zone-less addresses are frozen
+ * and shared by every dial of the same address and port.
+ *
  * @param options The scheduler's options.
+ * @param shareEndpoints Whether its endpoints may be shared.
  * @returns The scheduler.
  *
  * @example The dial's scheduler
  * ```ts ignore
- * const scheduler = dialScheduler({ port: plan.port, families: plan.families });
+ * const scheduler = dialScheduler({ port: plan.port }, true);
  * ```
  */
-export function dialScheduler(options: HappyEyeballsOptions): HappyEyeballs {
+export function dialScheduler(
+  options: HappyEyeballsOptions,
+  shareEndpoints: boolean,
+): HappyEyeballs {
   checked = true;
+  sharing = shareEndpoints;
   try {
     return new HappyEyeballs(options);
   } finally {
     checked = false;
+    sharing = false;
   }
 }
 
@@ -153,6 +196,8 @@ export class HappyEyeballs {
   #lookupErrors: Error[] | undefined;
   /** `awaitService`: endpoints come as `endpoints` events (v3). */
   readonly #service: boolean;
+  /** Hands out shared, frozen endpoints (see dialScheduler). */
+  readonly #shared: boolean = sharing;
   /** The rank of the group the last attempt started in. */
   #groupRank = 0;
   /** Per attempt: 0 connecting, 1 done. */
@@ -307,7 +352,9 @@ export class HappyEyeballs {
       if (!this.#firstSeen(addrKey(addr))) continue;
       const list = addr.family === 4 ? this.#v4 ??= [] : this.#v6 ??= [];
       const endpoint: Endpoint = addr.zone === undefined
-        ? { address: addr.address, family: addr.family, port: this.#port }
+        ? this.#shared
+          ? sharedEndpoint(addr.address, addr.family, this.#port)
+          : { address: addr.address, family: addr.family, port: this.#port }
         : {
           address: addr.address,
           family: addr.family,

@@ -104,7 +104,7 @@ export class DialRun<C> {
       maxAttempts: options.maxAttempts,
       maxConcurrentAttempts: options.maxConcurrentAttempts,
       awaitService: plan.service !== undefined,
-    });
+    }, plan.control === undefined);
     const { service } = plan;
     this.#service = service === undefined ? undefined : new ServiceLookups(
       { ...plan, service },

@@ -58,70 +58,43 @@ import {
 
 /** Set while {@linkcode dialScheduler} builds a scheduler. */
 let checked = false;
-/** Set while {@linkcode dialScheduler} builds one with shared endpoints. */
-let sharing = false;
+/** What the scheduler {@linkcode dialScheduler} builds makes endpoints with. */
+let endpointOf: EndpointOf | undefined;
+
+/** Makes (or finds) the endpoint of a zone-less address. */
+export type EndpointOf = (
+  address: string,
+  family: Family,
+  port: number,
+) => Endpoint;
 
 /**
- * The endpoints handed out by schedulers of dials that share them, per
- * port and address: frozen, the same object for every dial of that address
- * (a dialer can then keep what it works out per endpoint, as it does for
- * an IP literal's). At most {@linkcode MAX_SHARED} ports' worth of
- * addresses, then the table starts over.
- */
-const SHARED = new Map<number, Map<string, Endpoint>>();
-const MAX_SHARED = 1024;
-let sharedCount = 0;
-
-function sharedEndpoint(address: string, family: Family, port: number) {
-  let byAddress = SHARED.get(port);
-  if (byAddress === undefined) {
-    byAddress = new Map();
-    SHARED.set(port, byAddress);
-  }
-  let endpoint = byAddress.get(address);
-  if (endpoint === undefined) {
-    if (sharedCount >= MAX_SHARED) {
-      SHARED.clear();
-      sharedCount = 0;
-      SHARED.set(port, byAddress = new Map());
-    }
-    endpoint = Object.freeze({ address, family, port });
-    byAddress.set(address, endpoint);
-    sharedCount++;
-  }
-  return endpoint;
-}
-
-/**
- * A scheduler for `dial()`, whose RFC 8305 parameters were checked with
- * the dial's other options (`checkOptions`, once per plain options object)
- * and whose port, families and preferred family come from its plan: they
- * are not checked again. Internal.
- *
- * With `shareEndpoints` (nothing is shown the endpoints that could change
- * them: no control hook) the endpoints of zone-less addresses are frozen
- * and shared by every dial of the same address and port.
+ * A scheduler for `dial()`: its RFC 8305 parameters were checked with the
+ * dial's other options (`checkOptions`) and its port and families come from
+ * the plan, so they are not checked again; `endpoint`, when given, makes
+ * the endpoints of zone-less addresses (the dial's shared, frozen ones).
+ * Internal.
  *
  * @param options The scheduler's options.
- * @param shareEndpoints Whether its endpoints may be shared.
+ * @param endpoint Makes endpoints.
  * @returns The scheduler.
  *
  * @example The dial's scheduler
  * ```ts ignore
- * const scheduler = dialScheduler({ port: plan.port }, true);
+ * const scheduler = dialScheduler({ port: plan.port }, sharedEndpoint);
  * ```
  */
 export function dialScheduler(
   options: HappyEyeballsOptions,
-  shareEndpoints: boolean,
+  endpoint: EndpointOf | undefined,
 ): HappyEyeballs {
   checked = true;
-  sharing = shareEndpoints;
+  endpointOf = endpoint;
   try {
     return new HappyEyeballs(options);
   } finally {
     checked = false;
-    sharing = false;
+    endpointOf = undefined;
   }
 }
 
@@ -196,8 +169,8 @@ export class HappyEyeballs {
   #lookupErrors: Error[] | undefined;
   /** `awaitService`: endpoints come as `endpoints` events (v3). */
   readonly #service: boolean;
-  /** Hands out shared, frozen endpoints (see dialScheduler). */
-  readonly #shared: boolean = sharing;
+  /** Makes the endpoints of zone-less addresses (see dialScheduler). */
+  readonly #endpointOf: EndpointOf | undefined = endpointOf;
   /** The rank of the group the last attempt started in. */
   #groupRank = 0;
   /** Per attempt: 0 connecting, 1 done. */
@@ -349,12 +322,20 @@ export class HappyEyeballs {
       // AAAA answer is IPv4, as in Go): it joins that family if wanted.
       if (addr.family !== 4 && addr.family !== 6) continue;
       if ((this.#wanted & (addr.family === 4 ? 1 : 2)) === 0) continue;
-      if (!this.#firstSeen(addrKey(addr))) continue;
+      const key = addrKey(addr);
+      if (this.#seen !== undefined) {
+        if (this.#seen.has(key)) continue;
+        this.#seen.add(key);
+      } else {
+        const keys = this.#keys ??= [];
+        if (keys.includes(key)) continue;
+        keys.push(key);
+        if (keys.length > SMALL_SEEN) this.#seen = new Set(keys);
+      }
       const list = addr.family === 4 ? this.#v4 ??= [] : this.#v6 ??= [];
       const endpoint: Endpoint = addr.zone === undefined
-        ? this.#shared
-          ? sharedEndpoint(addr.address, addr.family, this.#port)
-          : { address: addr.address, family: addr.family, port: this.#port }
+        ? this.#endpointOf?.(addr.address, addr.family, this.#port) ??
+          { address: addr.address, family: addr.family, port: this.#port }
         : {
           address: addr.address,
           family: addr.family,
@@ -378,28 +359,6 @@ export class HappyEyeballs {
       // Every attempt so far has failed: the new addresses go at once.
       this.#nextCause = "answer";
     }
-  }
-
-  /**
-   * Notes an address's key.
-   *
-   * @returns False when it was seen before.
-   */
-  #firstSeen(key: string): boolean {
-    const seen = this.#seen;
-    if (seen !== undefined) {
-      if (seen.has(key)) return false;
-      seen.add(key);
-      return true;
-    }
-    const keys = this.#keys ??= [];
-    if (keys.includes(key)) return false;
-    if (keys.length < SMALL_SEEN) keys.push(key);
-    else {
-      this.#seen = new Set(keys).add(key);
-      this.#keys = undefined;
-    }
-    return true;
   }
 
   /**

@@ -219,6 +219,7 @@ const LOCALHOST: Record<Family, readonly ResolvedAddr[]> = {
  * @returns `true` for `localhost`, `LOCALHOST.`, `app.localhost`, ….
  */
 export function isLocalhost(host: string): boolean {
+  if (host === "localhost") return true;
   const name = (host.endsWith(".") ? host.slice(0, -1) : host).toLowerCase();
   return name === "localhost" || name.endsWith(".localhost");
 }
@@ -337,6 +338,27 @@ export function abortable<T>(
   });
 }
 
+/**
+ * A lookup answered without asking anyone, settled as {@linkcode abortable}
+ * settles it: rejected with `signal.reason` when the signal was aborted
+ * before or aborts before the answer is delivered (an abort in the same
+ * tick as the call still wins, as it would for a real lookup), else
+ * resolved with `answer`. The check at delivery needs no abort listener.
+ *
+ * @param signal The lookup's signal.
+ * @param answer The answer.
+ * @returns The answer.
+ */
+export function settledAnswer<T>(signal: AbortSignal, answer: T): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return RESOLVED.then(() => {
+    if (signal.aborted) throw signal.reason;
+    return answer;
+  });
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
 /** Reads `err.code` without the `DNS_` prefix Bun puts on its codes. */
 export function errorCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
@@ -412,11 +434,7 @@ export function systemLookup(
   hosts?: { lookup(host: string, family: Family): ResolvedAddr[] | undefined },
 ): Promise<ResolvedAddr[]> {
   const local = localAnswer(host, family, true) ?? hosts?.lookup(host, family);
-  // Even a local answer goes through abortable(): an abort in the same tick
-  // as the call still wins, as it would for a real lookup.
-  if (local !== undefined) {
-    return abortable(signal, () => Promise.resolve(local));
-  }
+  if (local !== undefined) return settledAnswer(signal, local);
   return abortable(signal, async () => {
     try {
       return await native(host, family);

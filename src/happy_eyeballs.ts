@@ -56,6 +56,51 @@ import {
   untried,
 } from "./_happy_eyeballs/queue.ts";
 
+/** Set while {@linkcode dialScheduler} builds a scheduler. */
+let checked = false;
+/** What the scheduler {@linkcode dialScheduler} builds makes endpoints with. */
+let endpointOf: EndpointOf | undefined;
+
+/** Makes (or finds) the endpoint of a zone-less address. */
+export type EndpointOf = (
+  address: string,
+  family: Family,
+  port: number,
+) => Endpoint;
+
+/**
+ * A scheduler for `dial()`: its RFC 8305 parameters were checked with the
+ * dial's other options (`checkOptions`) and its port and families come from
+ * the plan, so they are not checked again; `endpoint`, when given, makes
+ * the endpoints of zone-less addresses (the dial's shared, frozen ones).
+ * Internal.
+ *
+ * @param options The scheduler's options.
+ * @param endpoint Makes endpoints.
+ * @returns The scheduler.
+ *
+ * @example The dial's scheduler
+ * ```ts ignore
+ * const scheduler = dialScheduler({ port: plan.port }, sharedEndpoint);
+ * ```
+ */
+export function dialScheduler(
+  options: HappyEyeballsOptions,
+  endpoint: EndpointOf | undefined,
+): HappyEyeballs {
+  checked = true;
+  endpointOf = endpoint;
+  try {
+    return new HappyEyeballs(options);
+  } finally {
+    checked = false;
+    endpointOf = undefined;
+  }
+}
+
+/** Up to this many candidates are told apart by a linear search. */
+const SMALL_SEEN = 8;
+
 /**
  * The RFC 8305 scheduler. Feed it events with the current time; it answers
  * with actions. It never reads a clock and never does I/O.
@@ -113,8 +158,8 @@ export class HappyEyeballs {
   #v4: Candidate[] | undefined;
   /** The IPv6 candidates, in answer order. */
   #v6: Candidate[] | undefined;
-  /** The key of the first candidate; `#seen` holds them all once there are two. */
-  #firstKey: string | undefined;
+  /** The keys of the candidates, while few; `#seen` holds them once many. */
+  #keys: string[] | undefined;
   #seen: Set<string> | undefined;
   /** Untried candidates in the order they are to be tried. */
   #queue: Candidate[] = NO_CANDIDATES;
@@ -124,6 +169,8 @@ export class HappyEyeballs {
   #lookupErrors: Error[] | undefined;
   /** `awaitService`: endpoints come as `endpoints` events (v3). */
   readonly #service: boolean;
+  /** Makes the endpoints of zone-less addresses (see dialScheduler). */
+  readonly #endpointOf: EndpointOf | undefined = endpointOf;
   /** The rank of the group the last attempt started in. */
   #groupRank = 0;
   /** Per attempt: 0 connecting, 1 done. */
@@ -149,7 +196,7 @@ export class HappyEyeballs {
    * @throws {RangeError} If a parameter is out of range.
    */
   constructor(options: HappyEyeballsOptions) {
-    checkSchedulerOptions(options);
+    if (!checked) checkSchedulerOptions(options);
     this.#port = options.port;
     this.#attemptDelay = clampAttemptDelay(
       options.attemptDelay ?? DEFAULT_ATTEMPT_DELAY,
@@ -165,7 +212,9 @@ export class HappyEyeballs {
     this.#maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     this.#maxConcurrent = options.maxConcurrentAttempts ??
       DEFAULT_MAX_CONCURRENT_ATTEMPTS;
-    for (const family of options.families ?? DEFAULT_FAMILIES) {
+    const families = options.families ?? DEFAULT_FAMILIES;
+    for (let i = 0; i < families.length; i++) {
+      const family = families[i];
       if (family !== 4 && family !== 6) {
         throw new RangeError(`Cannot wait for family ${family}: not 4 or 6`);
       }
@@ -277,15 +326,16 @@ export class HappyEyeballs {
       if (this.#seen !== undefined) {
         if (this.#seen.has(key)) continue;
         this.#seen.add(key);
-      } else if (this.#firstKey === undefined) {
-        this.#firstKey = key;
       } else {
-        if (key === this.#firstKey) continue;
-        this.#seen = new Set([this.#firstKey, key]);
+        const keys = this.#keys ??= [];
+        if (keys.includes(key)) continue;
+        keys.push(key);
+        if (keys.length > SMALL_SEEN) this.#seen = new Set(keys);
       }
       const list = addr.family === 4 ? this.#v4 ??= [] : this.#v6 ??= [];
       const endpoint: Endpoint = addr.zone === undefined
-        ? { address: addr.address, family: addr.family, port: this.#port }
+        ? this.#endpointOf?.(addr.address, addr.family, this.#port) ??
+          { address: addr.address, family: addr.family, port: this.#port }
         : {
           address: addr.address,
           family: addr.family,
@@ -389,14 +439,17 @@ export class HappyEyeballs {
       // §4: each family sorted (RFC 6724 and history; stable, so ties keep
       // answer order) — v3: by group first — and before the first attempt
       // the family whose best endpoint sorts first leads.
-      const byEndpoint = (a: Candidate, b: Candidate) =>
-        a.rank - b.rank ||
-        (compare === undefined ? 0 : compare(a.endpoint, b.endpoint));
-      if (this.#v6 !== undefined && this.#v6.length > 1) {
-        this.#v6.sort(byEndpoint);
-      }
-      if (this.#v4 !== undefined && this.#v4.length > 1) {
-        this.#v4.sort(byEndpoint);
+      const v6 = this.#v6;
+      const v4 = this.#v4;
+      if (
+        (v6 !== undefined && v6.length > 1) ||
+        (v4 !== undefined && v4.length > 1)
+      ) {
+        const byEndpoint = (a: Candidate, b: Candidate) =>
+          a.rank - b.rank ||
+          (compare === undefined ? 0 : compare(a.endpoint, b.endpoint));
+        if (v6 !== undefined && v6.length > 1) v6.sort(byEndpoint);
+        if (v4 !== undefined && v4.length > 1) v4.sort(byEndpoint);
       }
       if (this.#attemptState.length === 0) {
         const head6 = this.#v6?.[0];

@@ -242,10 +242,22 @@ function checkMinDelay(value: number): number {
 /** What {@linkcode HistoryStore.host} returns for a host it knows nothing of. */
 const NO_RECORDS: ReadonlyMap<string, HistoryRecord> = new Map();
 
+/** One record, in the store's recency order and under its host. */
 interface Entry {
-  readonly hostKey: string;
+  /** The records of its scope, by host, then by address. */
+  readonly hosts: Map<string, Map<string, Entry>>;
+  readonly host: string;
   readonly address: string;
   record: HistoryRecord;
+}
+
+function checkScope(scope: object): void {
+  if (
+    scope === null ||
+    (typeof scope !== "object" && typeof scope !== "function")
+  ) {
+    throw new TypeError("Cannot use a history scope that is not an object");
+  }
 }
 
 /**
@@ -273,12 +285,15 @@ export class HistoryStore {
   readonly #ttl: number;
   readonly #maxEntries: number;
   readonly #minAttemptDelay: number;
-  /** Every entry by `scope host address`, least recently updated first. */
-  readonly #entries = new Map<string, Entry>();
-  /** The entries of each `scope host`, by address. */
-  readonly #hosts = new Map<string, Map<string, Entry>>();
-  readonly #scopeIds = new WeakMap<object, number>();
-  #nextScopeId = 1;
+  /**
+   * Every entry, least recently updated first (a Set keeps insertion
+   * order; an update moves its entry to the end).
+   */
+  readonly #entries = new Set<Entry>();
+  /** The entry updated last: updating it again keeps the order as it is. */
+  #newest: Entry | undefined;
+  /** The entries of each scope, by host, then by address. */
+  #scopes = new WeakMap<object, Map<string, Map<string, Entry>>>();
 
   /**
    * Creates an empty store.
@@ -321,32 +336,24 @@ export class HistoryStore {
     return this.#minAttemptDelay;
   }
 
-  #hostKey(scope: object, host: string): string {
-    if (
-      scope === null ||
-      (typeof scope !== "object" && typeof scope !== "function")
-    ) {
-      throw new TypeError("Cannot use a history scope that is not an object");
-    }
-    let id = this.#scopeIds.get(scope);
-    if (id === undefined) {
-      id = this.#nextScopeId++;
-      this.#scopeIds.set(scope, id);
-    }
-    return `${id} ${host}`;
-  }
-
   #fresh(record: HistoryRecord, now: number): boolean {
     // A record from the future (another clock) counts as expired.
     return now >= record.at && now - record.at < this.#ttl;
   }
 
-  #delete(key: string, entry: Entry): void {
-    this.#entries.delete(key);
-    const byAddress = this.#hosts.get(entry.hostKey);
+  #delete(entry: Entry): void {
+    this.#entries.delete(entry);
+    if (this.#newest === entry) this.#newest = undefined;
+    const byAddress = entry.hosts.get(entry.host);
     if (byAddress === undefined) return;
     byAddress.delete(entry.address);
-    if (byAddress.size === 0) this.#hosts.delete(entry.hostKey);
+    if (byAddress.size === 0) entry.hosts.delete(entry.host);
+  }
+
+  /** The entry of (scope, host, address), expired or not. */
+  #entry(key: HistoryKey): Entry | undefined {
+    checkScope(key.scope);
+    return this.#scopes.get(key.scope)?.get(key.host)?.get(key.address);
   }
 
   /**
@@ -378,9 +385,7 @@ export class HistoryStore {
         `Cannot record connect time ${connectTime}: it must be a finite number of ms ≥ 0`,
       );
     }
-    const hostKey = this.#hostKey(key.scope, key.host);
-    const fullKey = `${hostKey} ${key.address}`;
-    const old = this.#entries.get(fullKey);
+    const old = this.#entry(key);
     const previous = old !== undefined && this.#fresh(old.record, now)
       ? old.record
       : undefined;
@@ -392,18 +397,34 @@ export class HistoryStore {
         used: previous?.used ?? false,
         at: now,
       };
-    if (old !== undefined) this.#delete(fullKey, old);
-    const entry: Entry = { hostKey, address: key.address, record };
-    this.#entries.set(fullKey, entry);
-    let byAddress = this.#hosts.get(hostKey);
+    if (old !== undefined) {
+      // Updated in place, moved to the end of the recency order (where it
+      // is already when it was the last one updated).
+      old.record = record;
+      if (old !== this.#newest) {
+        this.#entries.delete(old);
+        this.#entries.add(old);
+        this.#newest = old;
+      }
+      return;
+    }
+    const { scope, host, address } = key;
+    let hosts = this.#scopes.get(scope);
+    if (hosts === undefined) {
+      hosts = new Map();
+      this.#scopes.set(scope, hosts);
+    }
+    let byAddress = hosts.get(host);
     if (byAddress === undefined) {
       byAddress = new Map();
-      this.#hosts.set(hostKey, byAddress);
+      hosts.set(host, byAddress);
     }
-    byAddress.set(key.address, entry);
+    const entry: Entry = { hosts, host, address, record };
+    byAddress.set(address, entry);
+    this.#entries.add(entry);
+    this.#newest = entry;
     while (this.#entries.size > this.#maxEntries) {
-      const [oldestKey, oldest] = this.#entries.entries().next().value!;
-      this.#delete(oldestKey, oldest);
+      this.#delete(this.#entries.values().next().value!);
     }
   }
 
@@ -415,12 +436,10 @@ export class HistoryStore {
    * @returns The record, or undefined.
    */
   get(key: HistoryKey, now: number): HistoryRecord | undefined {
-    const hostKey = this.#hostKey(key.scope, key.host);
-    const fullKey = `${hostKey} ${key.address}`;
-    const entry = this.#entries.get(fullKey);
+    const entry = this.#entry(key);
     if (entry === undefined) return undefined;
     if (!this.#fresh(entry.record, now)) {
-      this.#delete(fullKey, entry);
+      this.#delete(entry);
       return undefined;
     }
     return entry.record;
@@ -440,13 +459,14 @@ export class HistoryStore {
     host: string,
     now: number,
   ): ReadonlyMap<string, HistoryRecord> {
-    const hostKey = this.#hostKey(scope, host);
-    const byAddress = this.#hosts.get(hostKey);
+    checkScope(scope);
+    const byAddress = this.#scopes.get(scope)?.get(host);
     if (byAddress === undefined) return NO_RECORDS;
     const out = new Map<string, HistoryRecord>();
-    for (const [address, entry] of [...byAddress]) {
-      if (this.#fresh(entry.record, now)) out.set(address, entry.record);
-      else this.#delete(`${hostKey} ${address}`, entry);
+    // Deleting the entry being visited is safe in a Map's iteration.
+    for (const entry of byAddress.values()) {
+      if (this.#fresh(entry.record, now)) out.set(entry.address, entry.record);
+      else this.#delete(entry);
     }
     return out;
   }
@@ -468,6 +488,7 @@ export class HistoryStore {
   /** Forgets everything. */
   clear(): void {
     this.#entries.clear();
-    this.#hosts.clear();
+    this.#newest = undefined;
+    this.#scopes = new WeakMap();
   }
 }

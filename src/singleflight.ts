@@ -101,10 +101,34 @@ export interface SingleflightResult<V> {
 const ONCE: AddEventListenerOptions = { once: true };
 
 /**
- * One caller of a flight. It is its own abort listener (`handleEvent`), so
- * a caller with a signal costs no extra closure.
+ * A caller of a flight, told the flight's outcome by a call: the promise
+ * callers of {@linkcode Singleflight.prototype.do}, and (through
+ * {@linkcode joinFlight}) callers that need no promise, such as a dial's
+ * lookups. Internal.
  */
-class Waiter<V> implements EventListenerObject {
+export interface FlightCaller {
+  /**
+   * The flight settled while this caller waited.
+   *
+   * @param ok Whether the work resolved.
+   * @param outcome Its value or its error.
+   * @param shared Whether the flight was shared.
+   * @param result The frozen result every promise caller gets (made on
+   * first call; only when `ok`).
+   */
+  notify(
+    ok: boolean,
+    outcome: unknown,
+    shared: boolean,
+    result: () => SingleflightResult<unknown>,
+  ): void;
+}
+
+/**
+ * One caller of a flight through `do()`. It is its own abort listener
+ * (`handleEvent`), so a caller with a signal costs no extra closure.
+ */
+class Waiter<V> implements EventListenerObject, FlightCaller {
   readonly flight: Flight<V>;
   readonly signal: AbortSignal | undefined;
   readonly onSettled: ((shared: boolean) => void) | undefined;
@@ -118,11 +142,11 @@ class Waiter<V> implements EventListenerObject {
   }
 
   /** Settles this caller with the flight's outcome. */
-  settle(
+  notify(
     ok: boolean,
     outcome: unknown,
-    result: SingleflightResult<V> | undefined,
     shared: boolean,
+    result: () => SingleflightResult<unknown>,
   ): void {
     this.detach();
     if (this.onSettled !== undefined) {
@@ -133,12 +157,16 @@ class Waiter<V> implements EventListenerObject {
         return;
       }
     }
-    if (ok) this.resolve(result!);
+    if (ok) this.resolve(result() as SingleflightResult<V>);
     else this.reject(outcome);
   }
 
   handleEvent(): void {
-    this.flight.leave(this, this.signal!.reason);
+    const reason = this.signal!.reason;
+    if (!this.flight.remove(this)) return;
+    this.detach();
+    this.reject(reason);
+    this.flight.abandonIfEmpty(reason);
   }
 
   detach(): void {
@@ -151,15 +179,39 @@ class Flight<V> {
   readonly flights: Map<string, Flight<V>>;
   readonly key: string;
   readonly controller: AbortController = new AbortController();
-  // A Set makes leaving O(1); its size is the number of callers waiting.
-  readonly waiting: Set<Waiter<V>> = new Set();
+  /**
+   * The callers waiting: the one caller of a flight nobody shares, else a
+   * Set (leaving is O(1); its size is the number of callers waiting).
+   */
+  waiting: FlightCaller | Set<FlightCaller> | undefined;
   joined = 0;
   // Set once the work settled or every caller left; nothing changes after.
   over = false;
+  #result: SingleflightResult<V> | undefined;
+  #value: V | undefined;
+  #shared = false;
 
   constructor(flights: Map<string, Flight<V>>, key: string) {
     this.flights = flights;
     this.key = key;
+  }
+
+  /** How many callers wait. */
+  get size(): number {
+    const waiting = this.waiting;
+    return waiting === undefined
+      ? 0
+      : waiting instanceof Set
+      ? waiting.size
+      : 1;
+  }
+
+  add(caller: FlightCaller): void {
+    this.joined++;
+    const waiting = this.waiting;
+    if (waiting === undefined) this.waiting = caller;
+    else if (waiting instanceof Set) waiting.add(caller);
+    else this.waiting = new Set([waiting, caller]);
   }
 
   join(
@@ -171,16 +223,15 @@ class Flight<V> {
       waiter.resolve = resolve;
       waiter.reject = reject;
     });
-    this.joined++;
-    this.waiting.add(waiter);
+    this.add(waiter);
     signal?.addEventListener("abort", waiter, ONCE);
     return promise;
   }
 
-  run(fn: (signal: AbortSignal) => Promise<V>): void {
+  run(fn: (signal: AbortSignal) => Promise<V>, self?: unknown): void {
     let work: Promise<V>;
     try {
-      work = Promise.resolve(fn(this.controller.signal));
+      work = Promise.resolve(fn.call(self, this.controller.signal));
     } catch (error) {
       work = Promise.reject(error);
     }
@@ -192,29 +243,56 @@ class Flight<V> {
     );
   }
 
-  leave(waiter: Waiter<V>, reason: unknown): void {
-    if (!this.waiting.delete(waiter)) return;
-    waiter.detach();
-    waiter.reject(reason);
-    if (this.waiting.size === 0 && !this.over) {
+  /**
+   * Takes `caller` out of the flight.
+   *
+   * @returns False when it was not waiting (settled, or left before).
+   */
+  remove(caller: FlightCaller): boolean {
+    const waiting = this.waiting;
+    if (waiting instanceof Set) return waiting.delete(caller);
+    if (waiting !== caller) return false;
+    this.waiting = undefined;
+    return true;
+  }
+
+  /** Aborts the work with `reason` when nobody waits for it any more. */
+  abandonIfEmpty(reason: unknown): void {
+    if (this.size === 0 && !this.over) {
       this.over = true;
       this.#unregister();
       this.controller.abort(reason);
     }
   }
 
+  /** The result every promise caller of the flight gets: one frozen object. */
+  readonly #resultOf = (): SingleflightResult<V> =>
+    this.#result ??= Object.freeze({
+      value: this.#value as V,
+      shared: this.#shared,
+    });
+
   settle(ok: boolean, outcome: unknown): void {
     if (this.over) return; // everyone left: drop the outcome
     this.over = true;
     this.#unregister();
     const shared = this.joined > 1;
-    const result: SingleflightResult<V> | undefined = ok
-      ? Object.freeze({ value: outcome as V, shared })
-      : undefined;
-    for (const waiter of this.waiting) {
-      waiter.settle(ok, outcome, result, shared);
+    if (ok) {
+      this.#value = outcome as V;
+      this.#shared = shared;
     }
-    this.waiting.clear();
+    const waiting = this.waiting;
+    if (waiting instanceof Set) {
+      // A caller that leaves meanwhile (its signal aborted by another's
+      // onSettled) is skipped: Set iteration skips deleted entries.
+      for (const caller of waiting) {
+        caller.notify(ok, outcome, shared, this.#resultOf);
+      }
+      waiting.clear();
+    } else if (waiting !== undefined) {
+      this.waiting = undefined;
+      waiting.notify(ok, outcome, shared, this.#resultOf);
+    }
   }
 
   #unregister(): void {
@@ -224,6 +302,72 @@ class Flight<V> {
 }
 
 function noop(): void {}
+
+/** A caller of {@linkcode joinFlight}: it also starts the work. */
+export interface FlightStarter<V> extends FlightCaller {
+  /** The work, called (as a method) when this caller opens the flight. */
+  start(signal: AbortSignal): Promise<V>;
+}
+
+/** A flight joined through {@linkcode joinFlight}, for {@linkcode leaveFlight}. */
+export type FlightHandle = { readonly key: string };
+
+let join: <V>(
+  flights: Singleflight<V>,
+  key: string,
+  caller: FlightStarter<V>,
+) => FlightHandle;
+
+/**
+ * Joins the flight for `key`, or opens one with `caller.start`, for a
+ * caller told the outcome by `caller.notify` instead of a promise: no
+ * promise, no signal and no listener per caller (a dial's lookups, which
+ * leave through {@linkcode leaveFlight} when the dial ends). Internal.
+ *
+ * @param flights The group.
+ * @param key The key.
+ * @param caller The caller.
+ * @returns The flight joined.
+ *
+ * @example A caller without a promise
+ * ```ts ignore
+ * const handle = joinFlight(flights, "6 h.test", {
+ *   start: (signal) => resolver.lookup("h.test", 6, { signal }),
+ *   notify: (ok, outcome, shared) => {},
+ * });
+ * leaveFlight(handle, caller, new Error("gave up"));
+ * ```
+ */
+export function joinFlight<V>(
+  flights: Singleflight<V>,
+  key: string,
+  caller: FlightStarter<V>,
+): FlightHandle {
+  return join(flights, key, caller);
+}
+
+/**
+ * Leaves a flight joined with {@linkcode joinFlight} (nothing when the
+ * caller was told its outcome already); the work is aborted with `reason`
+ * when nobody waits for it any more, as when the callers of `do()` leave.
+ *
+ * @param handle What joinFlight returned.
+ * @param caller The caller that joined.
+ * @param reason Why.
+ *
+ * @example Leaving
+ * ```ts ignore
+ * leaveFlight(handle, caller, new DNSError("operation was canceled", "h.test"));
+ * ```
+ */
+export function leaveFlight(
+  handle: FlightHandle,
+  caller: FlightCaller,
+  reason: unknown,
+): void {
+  const flight = handle as Flight<unknown>;
+  if (flight.remove(caller)) flight.abandonIfEmpty(reason);
+}
 
 /**
  * Coalesces concurrent calls per key: while a call for a key is in flight,
@@ -282,6 +426,22 @@ function noop(): void {}
  */
 export class Singleflight<V> {
   #flights: Map<string, Flight<V>> = new Map();
+
+  static {
+    join = (flights, key, caller) => {
+      const map = flights.#flights;
+      let flight = map.get(key);
+      if (flight !== undefined) {
+        flight.add(caller);
+        return flight;
+      }
+      flight = new Flight(map, key);
+      map.set(key, flight);
+      flight.add(caller);
+      flight.run(caller.start, caller);
+      return flight;
+    };
+  }
 
   /**
    * Runs `fn` for `key`, or joins the call already in flight for `key`.
@@ -405,6 +565,6 @@ export class Singleflight<V> {
    * ```
    */
   waiters(key: string): number {
-    return this.#flights.get(key)?.waiting.size ?? 0;
+    return this.#flights.get(key)?.size ?? 0;
   }
 }

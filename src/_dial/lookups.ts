@@ -15,7 +15,13 @@ import {
   IPV4ONLY_ARPA,
   type Nat64Prefix,
 } from "../nat64.ts";
-import { Singleflight } from "../singleflight.ts";
+import {
+  type FlightHandle,
+  type FlightStarter,
+  joinFlight,
+  leaveFlight,
+  Singleflight,
+} from "../singleflight.ts";
 import { callHook, type Trace } from "../trace.ts";
 import type { Family, IPAddr, Resolver } from "../types.ts";
 import { addrKey, parseIPAndKeep, withZone } from "../_ip.ts";
@@ -58,9 +64,52 @@ export function flightGroups<V>(): (resolver: Resolver) => Singleflight<V> {
 export const flightsOf: (resolver: Resolver) => Singleflight<IPAddr[]> =
   flightGroups<IPAddr[]>();
 
+/**
+ * The keys of the names looked up lately, per family: the same string each
+ * dial, so the flights' map hashes it once (a key built per dial is hashed
+ * per dial). At most {@linkcode MAX_KEPT}, then the table starts over.
+ */
+const KEYS = new Map<string, { 4?: string; 6?: string }>();
+/** How many names (and answer texts) the tables keep. */
+const MAX_KEPT = 1024;
+
 /** The key an address lookup of `name` is shared under. */
 export function addressKey(family: Family, name: string): string {
-  return `${family} ${lookupKey(name)}`;
+  let keys = KEYS.get(name);
+  if (keys === undefined) {
+    if (KEYS.size >= MAX_KEPT) KEYS.clear();
+    keys = {};
+    KEYS.set(name, keys);
+  }
+  return keys[family] ??= `${family} ${lookupKey(name)}`;
+}
+
+/**
+ * Answer texts parsed lately (zone-less addresses; `null`: not an
+ * address): a host's answer is mostly the one it was last time. At most
+ * {@linkcode MAX_KEPT}, then the table starts over.
+ */
+const ANSWER_TEXTS = new Map<string, IPAddr | null>();
+
+/** `parseIPAndKeep(text)`, from the table when the text was seen lately. */
+function parseAnswerText(text: string): IPAddr | undefined {
+  const known = ANSWER_TEXTS.get(text);
+  if (known === null) return undefined;
+  // A fresh object each time: what a dial hands on is its own.
+  if (known !== undefined) {
+    return { address: known.address, family: known.family };
+  }
+  // Parsed once: the bytes stay in _ip.ts's table for the RFC 6724,
+  // NAT64 and policy steps (which parse again if they were dropped).
+  const ip = parseIPAndKeep(text);
+  if (ip === undefined || ip.zone === undefined) {
+    if (ANSWER_TEXTS.size >= MAX_KEPT) ANSWER_TEXTS.clear();
+    ANSWER_TEXTS.set(
+      text,
+      ip === undefined ? null : { address: ip.address, family: ip.family },
+    );
+  }
+  return ip;
 }
 
 /** The address a resolver's answer entry names, if it names one. */
@@ -68,9 +117,7 @@ function entryAddress(item: unknown, family: Family): IPAddr | undefined {
   const record = item as { address?: unknown; zone?: unknown } | null;
   const text = typeof item === "string" ? item : record?.address;
   if (typeof text !== "string") return undefined;
-  // Parsed once per dial: the bytes stay in _ip.ts's table for the RFC 6724,
-  // NAT64 and policy steps.
-  let ip = parseIPAndKeep(text);
+  let ip = parseAnswerText(text);
   if (ip === undefined) return undefined;
   const zone = typeof item === "string" ? undefined : record?.zone;
   if (
@@ -103,7 +150,8 @@ export function cleanAnswer(value: unknown, family: Family): IPAddr[] {
   } catch {
     return out; // a revoked Proxy
   }
-  const seen = new Set<string>();
+  // An answer of one address (most are) needs no set of those seen.
+  const seen = length > 1 ? new Set<string>() : undefined;
   for (let i = 0; i < length; i++) {
     let ip: IPAddr | undefined;
     try {
@@ -112,21 +160,48 @@ export function cleanAnswer(value: unknown, family: Family): IPAddr[] {
       continue; // a getter that throws
     }
     if (ip === undefined) continue;
-    const key = addrKey(ip);
-    if (seen.has(key)) continue;
-    seen.add(key);
+    if (seen !== undefined) {
+      const key = addrKey(ip);
+      if (seen.has(key)) continue;
+      seen.add(key);
+    }
     out.push(ip);
   }
   return out;
 }
 
-interface LookupRecord {
+/**
+ * One family's lookup of a dial: a caller of the shared flight that is told
+ * its outcome by a call (no promise, no listener; the dial leaves the
+ * flight itself when it ends first).
+ */
+class LookupRecord implements FlightStarter<IPAddr[]> {
+  readonly #owner: Lookups;
   readonly family: Family;
   readonly key: string;
-  settled: boolean;
-  shared: boolean;
+  settled = false;
+  shared = false;
   /** Answered (or refused) from a cache. */
-  cached: boolean;
+  cached = false;
+  /** The flight joined. */
+  handle: FlightHandle | undefined;
+
+  constructor(owner: Lookups, family: Family, key: string) {
+    this.#owner = owner;
+    this.family = family;
+    this.key = key;
+  }
+
+  /** Asks the resolver, when this dial opens the flight. */
+  start(signal: AbortSignal): Promise<IPAddr[]> {
+    const { resolver, lookupHost } = this.#owner.plan;
+    return resolver.lookup(lookupHost, this.family, { signal });
+  }
+
+  /** The flight settled. */
+  notify(ok: boolean, outcome: unknown, shared: boolean): void {
+    this.#owner.settled(this, ok, outcome, shared);
+  }
 }
 
 /** Where a dial's lookups report to. */
@@ -150,6 +225,8 @@ export interface LookupPlan {
 
 /** The lookups of one dial. */
 export class Lookups {
+  /** What the lookups read from the dial's plan. */
+  readonly plan: LookupPlan;
   readonly #plan: LookupPlan;
   readonly #sink: LookupSink;
   readonly #records: LookupRecord[] = [];
@@ -163,6 +240,7 @@ export class Lookups {
   #error: DNSError | undefined;
 
   constructor(plan: LookupPlan, sink: LookupSink) {
+    this.plan = plan;
     this.#plan = plan;
     this.#sink = sink;
     this.#done = plan.literal !== undefined;
@@ -199,26 +277,29 @@ export class Lookups {
   start(): void {
     const { lookupHost: name, resolver, families } = this.#plan;
     const sf = flightsOf(resolver);
-    const signal = this.signal;
-    for (const family of families) {
-      const record: LookupRecord = {
-        family,
-        key: addressKey(family, name),
-        settled: false,
-        shared: false,
-        cached: false,
-      };
+    for (let i = 0; i < families.length; i++) {
+      const family = families[i]!;
+      const record = new LookupRecord(this, family, addressKey(family, name));
       this.#records.push(record);
-      sf.do(
-        record.key,
-        (signal) => resolver.lookup(name, family, { signal }),
-        // Go reports the sharing for a failed lookup too: Singleflight tells
-        // it here, before the rejection arrives.
-        { signal, onSettled: (shared) => void (record.shared = shared) },
-      ).then(
-        ({ value, shared }) => this.#answered(record, value, shared),
-        (error: unknown) => this.#failed(record, error),
-      );
+      record.handle = joinFlight(sf, record.key, record);
+    }
+  }
+
+  /**
+   * A lookup's flight settled: Go reports the sharing for a failed lookup
+   * too, so `shared` comes with either outcome.
+   */
+  settled(
+    record: LookupRecord,
+    ok: boolean,
+    outcome: unknown,
+    shared: boolean,
+  ): void {
+    record.handle = undefined;
+    if (ok) this.#answered(record, outcome as IPAddr[], shared);
+    else {
+      record.shared = shared;
+      this.#failed(record, outcome);
     }
   }
 
@@ -308,7 +389,10 @@ export class Lookups {
 
   #maybeDone(): void {
     if (this.#done) return;
-    for (const record of this.#records) if (!record.settled) return;
+    const records = this.#records;
+    for (let i = 0; i < records.length; i++) {
+      if (!records[i]!.settled) return;
+    }
     this.#fireDone(undefined, this.#isCoalesced());
   }
 
@@ -324,9 +408,26 @@ export class Lookups {
     // microseconds (3–13 µs on V8): skipped when nothing is left to hear it,
     // as every lookup, probe and NAT64 discovery has settled and removed
     // its listener.
-    const pending = this.#records.some((r) => !r.settled);
-    if (this.#working > 0 || pending) {
-      this.#controller?.abort(new DNSError(CANCELED, this.#plan.host));
+    let pending = false;
+    let reasonToLeave: DNSError | undefined;
+    const records = this.#records;
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i]!;
+      if (record.settled) continue;
+      pending = true;
+      const handle = record.handle;
+      if (handle === undefined) continue;
+      record.handle = undefined;
+      leaveFlight(
+        handle,
+        record,
+        reasonToLeave ??= new DNSError(CANCELED, this.#plan.host),
+      );
+    }
+    if (this.#working > 0) {
+      this.#controller?.abort(
+        reasonToLeave ?? new DNSError(CANCELED, this.#plan.host),
+      );
     }
     // A dial that won before its lookups answered (Happy Eyeballs v3: on
     // a service record's address hints) gave them up: that is what dnsDone

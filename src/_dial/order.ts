@@ -59,7 +59,8 @@ function historyFamily(
   let preferredSeen = false;
   let preferredWorked = false;
   let otherWorked = false;
-  for (const [address, record] of known) {
+  for (const address of known.keys()) {
+    const record = known.get(address)!;
     const family = address.includes(":") ? 6 : 4;
     const worked = record.outcome === "connected";
     if (family === preferred) {
@@ -72,7 +73,7 @@ function historyFamily(
     : preferred;
 }
 
-/** What an {@linkcode Order} is made from. */
+/** What an {@linkcode Order} is made from: the dial's plan has it all. */
 export interface OrderOptions {
   readonly resolver: Resolver;
   readonly dialer: Dialer<unknown>;
@@ -81,10 +82,14 @@ export interface OrderOptions {
   readonly lookupHost: string;
   readonly families: readonly Family[];
   readonly nat64: { prefixes: Nat64Prefix[] | undefined } | undefined;
-  readonly history: HistoryStore | false | undefined;
-  readonly preferredFamily: Family | undefined;
   /** The dial's trace: a connectStart hook is told why each attempt went. */
   readonly trace: Trace | undefined;
+}
+
+/** What an {@linkcode Order} takes from the dial's options. */
+export interface OrderChoices {
+  readonly history?: HistoryStore | false;
+  readonly preferredFamily?: Family;
 }
 
 /** The ordering state of one dial. */
@@ -118,19 +123,27 @@ export class Order {
   #offered: Map<string, IPAddr> | undefined;
   #started: Set<string> | undefined;
 
-  constructor(options: OrderOptions) {
+  /**
+   * @param options The dial's plan (or what it takes of it).
+   * @param choices The history store and the preferred family, as the
+   * dial's options give them.
+   */
+  constructor(
+    options: OrderOptions,
+    choices: OrderChoices,
+  ) {
     this.#resolver = options.resolver;
     this.#clock = options.clock;
     this.#families = options.families;
     this.#trace = options.trace;
     this.nat64 = options.nat64;
-    const preferred = options.preferredFamily ?? 6;
-    this.#policyTable = options.preferredFamily === 4
+    const preferred = choices.preferredFamily ?? 6;
+    this.#policyTable = choices.preferredFamily === 4
       ? PREFER_IPV4_POLICY_TABLE // RFC 6724 §10.3
       : DEFAULT_POLICY_TABLE;
     let gate = preferred;
-    if (options.lookupHost !== "" && options.history !== false) {
-      const history = options.history ?? historyOf(options.dialer);
+    if (options.lookupHost !== "" && choices.history !== false) {
+      const history = choices.history ?? historyOf(options.dialer);
       this.#history = history;
       this.#historyHost = lookupKey(options.lookupHost);
       const known = history.host(

@@ -9,12 +9,14 @@
 
 import { CANCELED, DialError, DNSError, OpError } from "../errors.ts";
 import {
-  HappyEyeballs,
+  dialScheduler,
+  type EndpointOf,
+  type HappyEyeballs,
   type HappyEyeballsAction,
   type HappyEyeballsEvent,
 } from "../happy_eyeballs.ts";
 import type { ServiceEndpointInfo } from "../trace.ts";
-import type { Family } from "../types.ts";
+import type { Endpoint, Family } from "../types.ts";
 import { Answers } from "./answers.ts";
 import { Attempts, handshakeTarget } from "./attempts.ts";
 import { closeQuietly, toError } from "./foreign.ts";
@@ -27,6 +29,37 @@ import { handshake } from "./tls.ts";
 import { noteDialedService } from "../dialed_service.ts";
 
 const NO_SIGNALS: readonly AbortSignal[] = [];
+
+/**
+ * The endpoints of the dials that show them nobody who could change them
+ * (no control hook), per port and zone-less address: frozen, the same
+ * object for every dial of that address, as an IP literal's, so a dialer
+ * can keep what it works out per endpoint (the remote address). At most
+ * {@linkcode MAX_SHARED} of them, then the table starts over.
+ */
+const SHARED = new Map<number, Map<string, Endpoint>>();
+const MAX_SHARED = 1024;
+let sharedCount = 0;
+
+const sharedEndpoint: EndpointOf = (address, family, port) => {
+  let byAddress = SHARED.get(port);
+  if (byAddress === undefined) {
+    byAddress = new Map();
+    SHARED.set(port, byAddress);
+  }
+  let endpoint = byAddress.get(address);
+  if (endpoint === undefined) {
+    if (sharedCount >= MAX_SHARED) {
+      SHARED.clear();
+      sharedCount = 0;
+      SHARED.set(port, byAddress = new Map());
+    }
+    endpoint = Object.freeze({ address, family, port });
+    byAddress.set(address, endpoint);
+    sharedCount++;
+  }
+  return endpoint;
+};
 /** Shared by every addEventListener call of a dial. */
 const ONCE: AddEventListenerOptions = { once: true };
 
@@ -74,17 +107,7 @@ export class DialRun<C> {
    */
   constructor(plan: DialPlan<C>, options: CoreDialOptions<C>) {
     this.#plan = plan;
-    const order = new Order({
-      resolver: plan.resolver,
-      dialer: plan.dialer,
-      clock: plan.clock,
-      lookupHost: plan.lookupHost,
-      families: plan.families,
-      nat64: plan.nat64,
-      history: options.history,
-      preferredFamily: options.preferredFamily,
-      trace: plan.trace,
-    });
+    const order = new Order(plan, options);
     this.#order = order;
     this.#lookups = new Lookups(plan, this);
     this.#answers = new Answers(plan, {
@@ -99,7 +122,7 @@ export class DialRun<C> {
     const ordered = literal === undefined ||
       (plan.nat64 !== undefined && literal.family === 4 &&
         plan.families.includes(6));
-    this.#scheduler = new HappyEyeballs({
+    this.#scheduler = dialScheduler({
       port: plan.port,
       families: plan.families,
       attemptDelay: options.attemptDelay,
@@ -113,7 +136,7 @@ export class DialRun<C> {
       maxAttempts: options.maxAttempts,
       maxConcurrentAttempts: options.maxConcurrentAttempts,
       awaitService: plan.service !== undefined,
-    });
+    }, plan.control === undefined ? sharedEndpoint : undefined);
     const { service } = plan;
     this.#service = service === undefined ? undefined : new ServiceLookups(
       { ...plan, service },

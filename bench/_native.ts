@@ -118,6 +118,24 @@ function nodeConnectSetup(host: string, port: number): Promise<Closable> {
   });
 }
 
+function nodeConnectNoDelay(host: string, port: number): Promise<Closable> {
+  return new Promise<Closable>((resolve, reject) => {
+    const socket: Socket = netConnect({ host, port, noDelay: true });
+    const onError = (err: Error) => {
+      socket.off("connect", onConnect);
+      socket.destroy();
+      reject(err);
+    };
+    const onConnect = () => {
+      socket.off("error", onError);
+      socket.on("error", () => {});
+      resolve({ close: () => socket.destroy() });
+    };
+    socket.once("connect", onConnect);
+    socket.once("error", onError);
+  });
+}
+
 function bunConnectSetup(host: string, port: number): Promise<Closable> {
   const bun = (globalThis as unknown as { Bun: BunLike }).Bun;
   return bun.connect({ hostname: host, port, socket: BUN_HANDLERS }).then(
@@ -143,6 +161,22 @@ interface BunSocketSetup {
   localAddress: string;
   localPort: number;
 }
+
+/**
+ * The runtime's own connect with TCP_NODELAY on and nothing else: Node's
+ * `noDelay: true`; Deno's `setNoDelay(true)` (its `TcpConn` reads the local
+ * address anyway); Bun's plain connect (Bun sets TCP_NODELAY on every
+ * socket itself). What nettrace's Node adapter does at connect, since it
+ * reads the local address only when asked (or as the socket closes).
+ */
+export const nativeConnectNoDelay: (
+  host: string,
+  port: number,
+) => Promise<Closable> = runtime === "deno"
+  ? denoConnectSetup
+  : runtime === "bun"
+  ? bunConnect
+  : nodeConnectNoDelay;
 
 /**
  * The runtime's own connect set up as nettrace's adapters set theirs up:
@@ -183,7 +217,8 @@ type ResolveDns = (
  * `nameServer`, both at once, waiting for both answers (as getaddrinfo
  * does): `Deno.resolveDns` on Deno (its `node:dns` Resolver gives up on an
  * answer later than ~1 s), a fresh `node:dns` `Resolver` (its own c-ares
- * channel and socket) with `setServers` on Bun and Node.
+ * channel and socket, glibc's 5 s timeout and 2 tries) with `setServers`
+ * on Bun and Node.
  *
  * @returns The addresses, IPv6 first, as getaddrinfo would order them here.
  */
@@ -203,7 +238,10 @@ export async function nativeLookup(
       deno.resolveDns(name, "A", options),
     ]);
   } else {
-    const resolver = new dns.Resolver();
+    // glibc's defaults (resolv.conf `timeout:5 attempts:2`), as the
+    // getaddrinfo this stands in for: c-ares's own first timeout (~2 s)
+    // would re-send a query the fixture answers 2 s late and wait twice.
+    const resolver = new dns.Resolver({ timeout: 5000, tries: 2 });
     resolver.setServers([`${nameServer.address}:${nameServer.port}`]);
     [v6, v4] = await Promise.allSettled([
       resolver.resolve6(name),

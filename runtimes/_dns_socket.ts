@@ -168,20 +168,27 @@ class QuerySocket {
   }
 
   /**
-   * Sends one query. A send error is the socket's, not the query's: on a
-   * connected socket the ICMP "port unreachable" an earlier datagram drew
-   * comes back as the next send's ECONNREFUSED (Linux keeps one pending
-   * error per socket), so every query on it fails, not only the one whose
-   * send reported it (the others would wait for their timeout).
+   * Sends one query. ECONNREFUSED on a send is the server's, not the
+   * query's: on a connected socket the ICMP "port unreachable" an earlier
+   * datagram drew comes back as the next send's error (Linux keeps one
+   * pending error per socket), so every query on the socket fails, not
+   * only the one whose send reported it (the others would wait for their
+   * timeout). Other send errors (ENOBUFS, EPERM from a firewall) fail the
+   * query that was not sent.
    */
   #send(pending: Pending): void {
     try {
       this.#socket.send(pending.query.packet, (err) => {
-        if (err) this.#fail(err);
+        if (err) this.#sendFailed(pending, err);
       });
     } catch (err) {
-      this.#fail(err as Error);
+      this.#sendFailed(pending, err as Error);
     }
+  }
+
+  #sendFailed(pending: Pending, err: Error): void {
+    if ((err as { code?: unknown }).code === "ECONNREFUSED") this.#fail(err);
+    else this.#settle(pending, { error: pending.query.socketError(err) });
   }
 
   #message(message: Uint8Array, peer: RemoteInfo): void {

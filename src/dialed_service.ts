@@ -45,7 +45,9 @@ export function noteDialedService(
  *
  * Works for the connection `dial()` returned, plain or `tls` (the TLS
  * connection, not the TCP one under it), on every runtime; the record is
- * kept beside the connection (a WeakMap), never written onto it.
+ * kept beside the connection (a WeakMap), never written onto it, so a
+ * custom dialer must return a connection object of each attempt's own (the
+ * adapters' dialers do).
  *
  * @param conn A connection a dial returned.
  * @returns A fresh copy of the record's info; `undefined` when the address

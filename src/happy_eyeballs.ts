@@ -69,9 +69,9 @@ export type EndpointOf = (
 ) => Endpoint;
 
 /**
- * A scheduler for `dial()`: its RFC 8305 parameters were checked with the
- * dial's other options (`checkOptions`) and its port and families come from
- * the plan, so they are not checked again; `endpoint`, when given, makes
+ * A scheduler for `dial()`: its RFC 8305 delays and counts were checked
+ * with the dial's other options (`checkOptions`), so they are not checked
+ * again (the port and families still are); `endpoint`, when given, makes
  * the endpoints of zone-less addresses (the dial's shared, frozen ones).
  * Internal.
  *

@@ -276,6 +276,11 @@ export interface Dialer<C> {
    *
    * Must reject (and release everything) when `options.signal` aborts.
    *
+   * The endpoint is frozen and may be the same object in every dial of
+   * that address and port (concurrent ones too): keep per-endpoint facts
+   * by it (a parsed address), never per-attempt state, and return a
+   * connection object of the attempt's own.
+   *
    * @param endpoint The address and port to connect to.
    * @param options The abort signal of this attempt.
    * @returns The open connection.

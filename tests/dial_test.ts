@@ -1791,6 +1791,55 @@ test("dial() starts no lookup when the dnsStart hook aborts the dial", async () 
   await done(t);
 });
 
+test("dial() leaves the lookup a resolver was asked when it aborts the dial from inside lookup(), and asks no other family", async () => {
+  const ac = new AbortController();
+  const asked: { family: Family; signal: AbortSignal }[] = [];
+  let abortInside = true;
+  const resolver: Resolver = {
+    lookup(_host, family, { signal }) {
+      asked.push({ family, signal });
+      if (abortInside) ac.abort(new Error("the caller gave up"));
+      // Settles only when aborted, as a resolver waiting on the network.
+      return new Promise((_, reject) =>
+        signal.addEventListener("abort", () => reject(signal.reason), {
+          once: true,
+        })
+      );
+    },
+  };
+  const dialer: Dialer<Endpoint> = {
+    connect: (endpoint) => Promise.resolve(endpoint),
+    close: () => {},
+  };
+  await assert.rejects(
+    dial("stuck.test:80", { resolver, dialer, signal: ac.signal }),
+    (err: unknown) => err === ac.signal.reason,
+  );
+  // The first family's flight was left (nobody else waits: aborted), the
+  // other family was never asked.
+  assert.deepEqual(asked.map((a) => a.family), [6]);
+  assert.equal(asked[0]!.signal.aborted, true);
+  // The key is not stuck: the next dial of the name asks again.
+  abortInside = false;
+  const next = dial("stuck.test:80", {
+    resolver,
+    dialer,
+    signal: AbortSignal.abort(new Error("second")),
+  });
+  await assert.rejects(next, /second/);
+  const again = new AbortController();
+  const third = dial("stuck.test:80", {
+    resolver,
+    dialer,
+    signal: again.signal,
+  });
+  await flush();
+  assert.deepEqual(asked.map((a) => a.family), [6, 6, 4]);
+  again.abort(new Error("done"));
+  await assert.rejects(third, /done/);
+  assert.ok(asked.every((a) => a.signal.aborted));
+});
+
 test("dial() re-arms its wake-up when the clock's timer fires early", async () => {
   /** A clock whose timers of 2 ms or more fire 1 ms early, as Node's can. */
   class EarlyClock extends VirtualClock {

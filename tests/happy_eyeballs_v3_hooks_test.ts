@@ -419,16 +419,24 @@ test("dial() with service: a shared answer's records are each hook's own copy", 
         clock: t.clock,
         signal: t.abort.signal,
         service: "https",
-        trace: { dnsAnswer: hook },
+        trace: {
+          dnsAnswer: hook,
+          // connectStart's record is the hook's own copy too (ech included).
+          connectStart: (i) => {
+            if (i.service?.ech !== undefined) i.service.ech[1] = 0;
+          },
+        },
       }),
       t.clock,
     )
   );
   await t.clock.advanceTo(10);
   assert.equal(seen.length, 2);
+  assert.ok(t.dialer.starts.length > 0, "attempts started");
   assert.notEqual(seen[0]!.records![0], seen[1]!.records![0]);
   assert.deepEqual(seen[1]!.records![0]!.alpn, ["h2", "scribbled"]);
   assert.equal(ECH[0], 0xfe);
+  assert.notEqual(ECH[1], 0);
   // The race still dials the record's own port.
   assert.ok(t.dialer.starts.every((s) => s.includes(":443@")));
   await finish(t);

@@ -246,7 +246,12 @@ export class Lookups {
     this.#done = plan.literal !== undefined;
   }
 
-  /** Aborted when the dial ends with work of its lookups in flight. */
+  /**
+   * Aborted when the dial ends with work under it in flight: source-address
+   * probes, the NAT64 discovery, the service and target queries. The
+   * address lookups do not use it: a dial joins and leaves their flights
+   * itself (`joinFlight`, `leaveFlight`).
+   */
   get signal(): AbortSignal {
     return (this.#controller ??= new AbortController()).signal;
   }
@@ -273,15 +278,27 @@ export class Lookups {
     return !this.#sink.settled;
   }
 
-  /** Starts one lookup per family. */
+  /**
+   * Starts one lookup per family. A resolver may end the dial while it is
+   * asked (it aborts the dial's signal from inside `lookup`): then the
+   * flight just joined is left at once, and the other family is not asked.
+   */
   start(): void {
     const { lookupHost: name, resolver, families } = this.#plan;
     const sf = flightsOf(resolver);
     for (let i = 0; i < families.length; i++) {
+      if (this.#sink.settled) return;
       const family = families[i]!;
       const record = new LookupRecord(this, family, addressKey(family, name));
       this.#records.push(record);
-      record.handle = joinFlight(sf, record.key, record);
+      const handle = joinFlight(sf, record.key, record);
+      if (record.settled) continue;
+      if (this.#sink.settled) {
+        // end() ran inside joinFlight, before this record had its handle.
+        leaveFlight(handle, record, new DNSError(CANCELED, this.#plan.host));
+        return;
+      }
+      record.handle = handle;
     }
   }
 

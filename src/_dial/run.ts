@@ -31,10 +31,11 @@ import { noteDialedService } from "../dialed_service.ts";
 const NO_SIGNALS: readonly AbortSignal[] = [];
 
 /**
- * The endpoints of the dials that show them nobody who could change them
- * (no control hook), per port and zone-less address: frozen, the same
+ * The endpoints of dials without a control hook (which is handed the
+ * endpoint to judge), per port and zone-less address: frozen, the same
  * object for every dial of that address, as an IP literal's, so a dialer
- * can keep what it works out per endpoint (the remote address). At most
+ * can keep what it works out per endpoint (the remote address). Dialers see
+ * them (the `Dialer.connect` contract says so). At most
  * {@linkcode MAX_SHARED} of them, then the table starts over.
  */
 const SHARED = new Map<number, Map<string, Endpoint>>();

@@ -97,8 +97,9 @@ export function serviceInfo(option: ServiceOption): ServiceEndpointInfo {
     port: option.port,
   };
   if (option.alpn !== undefined) info.alpn = option.alpn.slice();
+  // A copy: the record may be shared with concurrent dials (one query).
   const ech = option.record.ech;
-  if (ech instanceof Uint8Array) info.ech = ech;
+  if (ech instanceof Uint8Array) info.ech = ech.slice();
   return info;
 }
 

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { DNSError } from "../errors.ts";
 import type { Dialer } from "../types.ts";
 
 /** Text for any thrown value, also one whose `toString` throws. */
@@ -19,6 +20,16 @@ export function describeValue(value: unknown): string {
       return "a value that cannot be printed";
     }
   }
+}
+
+/**
+ * What a resolver rejected with, as a `DNSError` about `name`: itself if it
+ * is one, else one with its message and the value as `cause`.
+ */
+export function toDNSError(reason: unknown, name: string): DNSError {
+  return reason instanceof DNSError
+    ? reason
+    : new DNSError(toError(reason).message, name, { cause: reason });
 }
 
 /** `value` if it is an `Error`, else an `Error` that describes it. */

@@ -26,7 +26,7 @@ import { callHook, type Trace } from "../trace.ts";
 import type { Family, IPAddr, Resolver } from "../types.ts";
 import { addrKey, parseIPAndKeep, withZone } from "../_ip.ts";
 import { isCached } from "../_cached_answer.ts";
-import { toError } from "./foreign.ts";
+import { toDNSError } from "./foreign.ts";
 
 /** A lookup outcome of one family, as the scheduler takes it. */
 export type FamilyEvent = Extract<HappyEyeballsEvent, { family: Family }>;
@@ -361,11 +361,7 @@ export class Lookups {
     record.settled = true;
     record.cached = isCached(error);
     if (this.#sink.settled) return;
-    const err = error instanceof DNSError
-      ? error
-      : new DNSError(toError(error).message, this.#plan.host, {
-        cause: error,
-      });
+    const err = toDNSError(error, this.#plan.host);
     this.#error ??= err;
     if (!this.#reportAnswer(record, [], record.shared, err)) return;
     this.#maybeDone();

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { DNSError } from "../errors.ts";
+import type { DNSError } from "../errors.ts";
 import type { HappyEyeballsEvent } from "../happy_eyeballs.ts";
 import {
   callHook,
@@ -32,7 +32,7 @@ import {
   type ServiceCandidate,
   ServiceResolution,
 } from "../_he3/resolution.ts";
-import { toError } from "./foreign.ts";
+import { toDNSError } from "./foreign.ts";
 import {
   addressKey,
   cleanAnswer,
@@ -233,9 +233,7 @@ export class ServiceLookups {
       (reason: unknown) => {
         lookups.working(-1);
         if (this.#sink.settled) return;
-        const error = reason instanceof DNSError
-          ? reason
-          : new DNSError(toError(reason).message, name, { cause: reason });
+        const error = toDNSError(reason, name);
         this.#resolution.serviceFailed(error);
         const reported = this.#report(name, "service", {
           error,
@@ -279,9 +277,7 @@ export class ServiceLookups {
       (reason: unknown) => {
         lookups.working(-1);
         if (this.#sink.settled) return;
-        const error = reason instanceof DNSError
-          ? reason
-          : new DNSError(toError(reason).message, name, { cause: reason });
+        const error = toDNSError(reason, name);
         const reported = this.#report(name, family, {
           error,
           coalesced: shared,

@@ -1880,3 +1880,32 @@ test("dial() rejects with TypeError when the dialer or the resolver is missing",
   assert.ok(rejectedWith(r2) instanceof TypeError);
   assert.equal(clock.pending, 0);
 });
+
+test("dial() hands the dialer one frozen endpoint per address and port, for a literal and a name alike; a control hook's dial gets its own", async () => {
+  const seen: Endpoint[] = [];
+  const resolver: Resolver = {
+    lookup: (_host, family) =>
+      Promise.resolve(
+        family === 4 ? [{ address: "192.0.2.9", family: 4 }] : [],
+      ),
+  };
+  const dialer: Dialer<Endpoint> = {
+    connect: (endpoint) => {
+      seen.push(endpoint);
+      return Promise.resolve({ ...endpoint });
+    },
+    close: () => {},
+  };
+  await dial("192.0.2.9:8080", { resolver, dialer });
+  await dial("192.0.2.9:8080", { resolver, dialer });
+  await dial("shared.test:8080", { resolver, dialer });
+  await dial("shared.test:8080", { resolver, dialer, control: () => {} });
+  await dial("shared.test:8081", { resolver, dialer });
+  assert.equal(seen.length, 5);
+  for (const i of [0, 1, 2, 4]) assert.ok(Object.isFrozen(seen[i]));
+  assert.equal(seen[1], seen[0]);
+  assert.equal(seen[2], seen[0]);
+  assert.notEqual(seen[3], seen[0]);
+  assert.deepEqual(seen[3], seen[0]);
+  assert.equal(seen[4]!.port, 8081);
+});

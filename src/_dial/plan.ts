@@ -38,6 +38,7 @@ import { isSignal, toError } from "./foreign.ts";
 import { checkOptions, type CoreDialOptions, isPlain } from "./options.ts";
 import type { ServiceSpec } from "./service.ts";
 import { trimDot } from "./tls.ts";
+import { sharedEndpoint } from "./endpoints.ts";
 
 /**
  * The longest delay the platforms' `setTimeout` takes: a longer one fires
@@ -368,11 +369,9 @@ export function planDial<C>(
     // The endpoint the scheduler would make of the literal's answer.
     const { address, family, zone } = literal;
     const endpoint = () =>
-      Object.freeze(
-        zone === undefined
-          ? { address, family, port }
-          : { address, family, zone, port },
-      );
+      zone === undefined
+        ? sharedEndpoint(address, family, port)
+        : Object.freeze({ address, family, zone, port });
     if (host === "") {
       fastEndpoint = endpoint();
       fastAddr = formatEndpoint(fastEndpoint);

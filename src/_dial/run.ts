@@ -10,13 +10,12 @@
 import { CANCELED, DialError, DNSError, OpError } from "../errors.ts";
 import {
   dialScheduler,
-  type EndpointOf,
   type HappyEyeballs,
   type HappyEyeballsAction,
   type HappyEyeballsEvent,
 } from "../happy_eyeballs.ts";
 import type { ServiceEndpointInfo } from "../trace.ts";
-import type { Endpoint, Family } from "../types.ts";
+import type { Family } from "../types.ts";
 import { Answers } from "./answers.ts";
 import { Attempts, handshakeTarget } from "./attempts.ts";
 import { closeQuietly, toError } from "./foreign.ts";
@@ -27,40 +26,10 @@ import { type DialPlan, MAX_TIMER_DELAY } from "./plan.ts";
 import { serviceInfo, ServiceLookups } from "./service.ts";
 import { handshake } from "./tls.ts";
 import { noteDialedService } from "../dialed_service.ts";
+import { sharedEndpoint } from "./endpoints.ts";
 
 const NO_SIGNALS: readonly AbortSignal[] = [];
 
-/**
- * The endpoints of dials without a control hook (which is handed the
- * endpoint to judge), per port and zone-less address: frozen, the same
- * object for every dial of that address, as an IP literal's, so a dialer
- * can keep what it works out per endpoint (the remote address). Dialers see
- * them (the `Dialer.connect` contract says so). At most
- * {@linkcode MAX_SHARED} of them, then the table starts over.
- */
-const SHARED = new Map<number, Map<string, Endpoint>>();
-const MAX_SHARED = 1024;
-let sharedCount = 0;
-
-const sharedEndpoint: EndpointOf = (address, family, port) => {
-  let byAddress = SHARED.get(port);
-  if (byAddress === undefined) {
-    byAddress = new Map();
-    SHARED.set(port, byAddress);
-  }
-  let endpoint = byAddress.get(address);
-  if (endpoint === undefined) {
-    if (sharedCount >= MAX_SHARED) {
-      SHARED.clear();
-      sharedCount = 0;
-      SHARED.set(port, byAddress = new Map());
-    }
-    endpoint = Object.freeze({ address, family, port });
-    byAddress.set(address, endpoint);
-    sharedCount++;
-  }
-  return endpoint;
-};
 /** Shared by every addEventListener call of a dial. */
 const ONCE: AddEventListenerOptions = { once: true };
 

@@ -68,10 +68,16 @@ const BUN_HANDLERS = {
   connectError() {},
 };
 
-function nodeConnect(host: string, port: number): Promise<Closable> {
+/**
+ * `net.connect` as the native rows use it: `noDelay` as asked, the local
+ * address read at connect when `readLocal` (as a `Conn` needs it).
+ */
+function nodeSocketConnect(
+  options: { host: string; port: number; noDelay?: boolean },
+  readLocal: boolean,
+): Promise<Closable> {
   return new Promise<Closable>((resolve, reject) => {
-    // Node's defaults: autoSelectFamily on (Node 20+), dns.lookup for names.
-    const socket: Socket = netConnect({ host, port });
+    const socket: Socket = netConnect(options);
     const onError = (err: Error) => {
       socket.off("connect", onConnect);
       socket.destroy();
@@ -80,11 +86,25 @@ function nodeConnect(host: string, port: number): Promise<Closable> {
     const onConnect = () => {
       socket.off("error", onError);
       socket.on("error", () => {});
-      resolve({ close: () => socket.destroy() });
+      const closable: Closable & { local?: object } = {
+        close: () => socket.destroy(),
+      };
+      if (readLocal) {
+        closable.local = {
+          hostname: socket.localAddress,
+          port: socket.localPort,
+        };
+      }
+      resolve(closable);
     };
     socket.once("connect", onConnect);
     socket.once("error", onError);
   });
+}
+
+function nodeConnect(host: string, port: number): Promise<Closable> {
+  // Node's defaults: autoSelectFamily on (Node 20+), dns.lookup for names.
+  return nodeSocketConnect({ host, port }, false);
 }
 
 function bunConnect(host: string, port: number): Promise<Closable> {
@@ -100,40 +120,11 @@ function denoConnect(host: string, port: number): Promise<Closable> {
 }
 
 function nodeConnectSetup(host: string, port: number): Promise<Closable> {
-  return new Promise<Closable>((resolve, reject) => {
-    const socket: Socket = netConnect({ host, port, noDelay: true });
-    const onError = (err: Error) => {
-      socket.off("connect", onConnect);
-      socket.destroy();
-      reject(err);
-    };
-    const onConnect = () => {
-      socket.off("error", onError);
-      socket.on("error", () => {});
-      const local = { hostname: socket.localAddress, port: socket.localPort };
-      resolve({ close: () => socket.destroy(), local } as Closable);
-    };
-    socket.once("connect", onConnect);
-    socket.once("error", onError);
-  });
+  return nodeSocketConnect({ host, port, noDelay: true }, true);
 }
 
 function nodeConnectNoDelay(host: string, port: number): Promise<Closable> {
-  return new Promise<Closable>((resolve, reject) => {
-    const socket: Socket = netConnect({ host, port, noDelay: true });
-    const onError = (err: Error) => {
-      socket.off("connect", onConnect);
-      socket.destroy();
-      reject(err);
-    };
-    const onConnect = () => {
-      socket.off("error", onError);
-      socket.on("error", () => {});
-      resolve({ close: () => socket.destroy() });
-    };
-    socket.once("connect", onConnect);
-    socket.once("error", onError);
-  });
+  return nodeSocketConnect({ host, port, noDelay: true }, false);
 }
 
 function bunConnectSetup(host: string, port: number): Promise<Closable> {
